@@ -1,0 +1,126 @@
+"""The FastAPI application: API under /api/v1, the web UI at /app, health and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from sqlalchemy import text
+
+from servicelens import __version__
+from servicelens.config import get_settings
+from servicelens.core.db import Database
+from servicelens.core.errors import install_handlers, problem_response
+from servicelens.core.security import LoginRateLimiter
+from servicelens.customers.router import router as customers_router
+from servicelens.imports.router import router as imports_router
+from servicelens.org.router import auth_router
+from servicelens.org.router import router as org_router
+from servicelens.products.router import router as products_router
+from servicelens.tickets.router import router as tickets_router
+
+API_PREFIX = "/api/v1"
+# Routes reachable without credentials (the OpenAPI walk test checks every other route answers 401).
+PUBLIC_PATHS = frozenset(
+    {"/api/v1/auth/login", "/healthz", "/readyz", "/metrics", "/", "/app", "/app/{path}"}
+)
+
+REQUESTS = Counter("servicelens_http_requests_total", "HTTP requests", ["method", "status"])
+
+
+def api_router() -> APIRouter:
+    api = APIRouter(prefix=API_PREFIX)
+    for r in (auth_router, org_router, customers_router, products_router, tickets_router, imports_router):
+        api.include_router(r)
+    return api
+
+
+def create_app(database_url: str | None = None, db: Database | None = None) -> FastAPI:
+    settings = get_settings()
+    database = db or Database(database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if db is None:
+            database.dispose()
+
+    app = FastAPI(
+        title="servicelens API",
+        version=__version__,
+        description="服务质量监控与管理平台 — service-quality monitoring and management. "
+        "Errors are RFC 9457 problem details with a stable `code`.",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.db = database
+    app.state.login_limiter = LoginRateLimiter(settings.login_max_attempts, settings.login_window_seconds)
+    install_handlers(app)
+    app.include_router(api_router())
+
+    @app.middleware("http")
+    async def count_requests(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        REQUESTS.labels(request.method, str(response.status_code)).inc()
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        try:
+            with database.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # readiness reports, it does not raise
+            return problem_response(
+                503, "not_ready", "Not ready", f"database unavailable: {exc.__class__.__name__}"
+            )
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/app/")
+
+    _mount_web(app, settings.web_dist)
+    return app
+
+
+def _mount_web(app: FastAPI, dist: Path) -> None:
+    """Serve the built SPA; unknown /app/* paths get index.html (history-mode routing)."""
+
+    def spa(path: str = "") -> Response:
+        target = (dist / path).resolve()
+        if path and target.is_file() and dist.resolve() in target.parents:
+            headers = (
+                {"Cache-Control": "public, max-age=31536000, immutable"} if "/assets/" in f"/{path}" else {}
+            )
+            return FileResponse(target, headers=headers)
+        index = dist / "index.html"
+        if not index.is_file():
+            return HTMLResponse(
+                "<h1>servicelens</h1><p>The web UI is not built. Run <code>make web</code> "
+                "(or <code>make demo</code>). 网页界面尚未构建，请运行 make web。</p>",
+                status_code=503,
+            )
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+    app.add_api_route("/app", spa, include_in_schema=False)
+    app.add_api_route("/app/{path:path}", spa, include_in_schema=False)

@@ -1,0 +1,5 @@
+"""ASGI entry point for uvicorn workers."""
+
+from servicelens.app import create_app
+
+app = create_app()
