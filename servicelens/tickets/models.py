@@ -78,6 +78,10 @@ class EventKind(StrEnum):
     merged_into = "merged_into"
     followup_created = "followup_created"
     flagged = "flagged"
+    sla_warning = "sla_warning"
+    sla_breached = "sla_breached"
+    escalated = "escalated"
+    priority_changed = "priority_changed"
 
 
 class Ticket(Base):
@@ -142,8 +146,14 @@ class TicketEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(20), default=None)
     to_status: Mapped[str | None] = mapped_column(String(20), default=None)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Set on events that must happen once (SLA warning/breach, escalation level); unique.
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), default=None)
 
-    __table_args__ = (Index("ix_ticket_events_ticket", "ticket_id", "id"), Index("ix_ticket_events_at", "at"))
+    __table_args__ = (
+        Index("ix_ticket_events_ticket", "ticket_id", "id"),
+        Index("ix_ticket_events_at", "at"),
+        Index("uq_ticket_events_dedupe_key", "dedupe_key", unique=True),
+    )
 
 
 class TicketComment(Base):
