@@ -14,6 +14,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+def precise_now() -> datetime:
+    """Current time with microseconds (the SLA scanner compares against exact due instants)."""
+    if _frozen is not None:
+        return _frozen
+    return datetime.now(UTC)
+
+
 def freeze(at: datetime | None) -> None:
     """Pin the clock (tests); ``None`` releases it."""
     global _frozen
