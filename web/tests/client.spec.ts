@@ -26,6 +26,15 @@ function clearCookie(name: string) {
 
 let fetchMock: ReturnType<typeof vi.fn>
 
+async function failure(p: Promise<unknown>): Promise<ApiError> {
+  try {
+    await p
+  } catch (e) {
+    return e as ApiError
+  }
+  throw new Error('expected the call to fail')
+}
+
 beforeEach(() => {
   fetchMock = vi.fn(async () => jsonResponse(200, { ok: true }))
   vi.stubGlobal('fetch', fetchMock)
@@ -98,7 +107,7 @@ describe('problem details', () => {
         errors: [{ field: 'version', reason: 'stale' }],
       }),
     )
-    const err = await ticketsApi.transition(7, { to_status: 'in_progress', version: 1 }).catch((e) => e)
+    const err = await failure(ticketsApi.transition(7, { to_status: 'in_progress', version: 1 }))
     expect(err).toBeInstanceOf(ApiError)
     expect(err.status).toBe(409)
     expect(err.code).toBe('ticket.version_conflict')
@@ -112,7 +121,7 @@ describe('problem details', () => {
     fetchMock.mockResolvedValueOnce(
       jsonResponse(429, { title: 'Too Many Requests', status: 429, detail: 'Too many login attempts', code: 'auth.rate_limited' }, { 'Retry-After': '30' }),
     )
-    const err = await authApi.login('x', 'y').catch((e) => e)
+    const err = await failure(authApi.login('x', 'y'))
     expect(err).toBeInstanceOf(ApiError)
     expect(err.status).toBe(429)
     expect(err.detail).toBe('Too many login attempts')
@@ -121,10 +130,10 @@ describe('problem details', () => {
 
   it('fall back to the title or status when there is no detail or no JSON body', async () => {
     fetchMock.mockResolvedValueOnce(jsonResponse(403, { title: 'Forbidden', status: 403 }))
-    const a = await api.get('/x').catch((e) => e)
+    const a = await failure(api.get('/x'))
     expect(a.detail).toBe('Forbidden')
     fetchMock.mockResolvedValueOnce(new Response('<html>bad gateway</html>', { status: 502, statusText: 'Bad Gateway' }))
-    const b = await api.get('/x').catch((e) => e)
+    const b = await failure(api.get('/x'))
     expect(b).toBeInstanceOf(ApiError)
     expect(b.status).toBe(502)
     expect(b.detail).toBe('Bad Gateway')
@@ -134,7 +143,7 @@ describe('problem details', () => {
     fetchMock.mockResolvedValueOnce(
       jsonResponse(422, { detail: [{ loc: ['body', 'to_status'], msg: 'Input should be a valid status' }] }),
     )
-    const err = await api.post('/x', {}).catch((e) => e)
+    const err = await failure(api.post('/x', {}))
     expect(err.status).toBe(422)
     expect(err.errors).toEqual([{ field: 'to_status', reason: 'Input should be a valid status' }])
   })

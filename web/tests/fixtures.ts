@@ -22,6 +22,7 @@ export function ticketDetail(overrides: Partial<TicketDetail> = {}): TicketDetai
     category: null,
     component: null,
     resolution_code: null,
+    fcr_marked: false,
     first_response_at: null,
     first_resolved_at: null,
     resolved_at: null,

@@ -39,7 +39,7 @@ async function mountPage(component: unknown, props: Record<string, unknown> = {}
   const router = makeRouter()
   await router.push(path)
   const wrapper = mount(component as never, {
-    props,
+    props: props as never,
     attachTo: document.body,
     global: { plugins: [i18n, router, ElementPlus] },
   })

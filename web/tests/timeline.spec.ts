@@ -39,23 +39,35 @@ describe('sortTimeline', () => {
     expect(sortTimeline(items, 'desc').map((i) => i.id)).toEqual([2, 12, 1, 10])
   })
 
-  it('keeps events before comments at the same instant', () => {
-    const out = sortTimeline([cm(3, '2025-03-03T00:00:00Z', 'x'), ev(4, '2025-03-03T00:00:00Z', 'created')])
-    expect(out.map((i) => i.kind)).toEqual(['event', 'comment'])
+  it('keeps the server order for items at the same instant', () => {
+    const out = sortTimeline([cm(3, '2025-03-03T00:00:00Z', 'x'), ev(4, '2025-03-03T00:00:00Z', 'status_changed')])
+    expect(out.map((i) => i.kind)).toEqual(['comment', 'event'])
+    const rev = sortTimeline([ev(4, '2025-03-03T00:00:00Z', 'created'), cm(3, '2025-03-03T00:00:00Z', 'x')])
+    expect(rev.map((i) => i.kind)).toEqual(['event', 'comment'])
   })
 })
 
 describe('eventDetails', () => {
-  it('extracts the readable parts of the data payload', () => {
-    expect(
-      eventDetails(ev(1, '2025-01-01T00:00:00Z', 'status_changed', { data: { resolution_code: 'fixed', note: '已更换' } })),
-    ).toEqual([
+  const at = '2025-01-01T00:00:00Z'
+  it('reads status changes with resolution code and note', () => {
+    expect(eventDetails(ev(1, at, 'status_changed', { data: { resolution_code: 'fixed', note: '已更换' } }))).toEqual([
       { kind: 'resolution', value: 'fixed' },
       { kind: 'note', value: '已更换' },
     ])
-    expect(eventDetails(ev(1, '2025-01-01T00:00:00Z', 'assigned', { data: { assignee_name: '李四' } }))).toEqual([
-      { kind: 'assignee', value: '李四' },
+  })
+  it('reads assignments (ids), flags, reopen counts and field changes', () => {
+    expect(eventDetails(ev(1, at, 'assigned', { data: { assignee_id: 5, previous: null } }))).toEqual([
+      { kind: 'assignee', value: 5, from: null },
     ])
-    expect(eventDetails(ev(1, '2025-01-01T00:00:00Z', 'created'))).toEqual([])
+    expect(eventDetails(ev(1, at, 'assigned', { data: { assignee_id: null, previous: 5 } }))).toEqual([
+      { kind: 'assignee', value: null, from: 5 },
+    ])
+    expect(eventDetails(ev(1, at, 'flagged', { data: { color: 'red', previous: 'none' } }))).toEqual([{ kind: 'flag', value: 'red' }])
+    expect(eventDetails(ev(1, at, 'reopened', { data: { reopen_count: 2 } }))).toEqual([{ kind: 'reopenCount', value: 2 }])
+    expect(eventDetails(ev(1, at, 'updated', { data: { changes: { priority: ['normal', 'urgent'] } } }))).toEqual([
+      { kind: 'change', field: 'priority', from: 'normal', value: 'urgent' },
+    ])
+    expect(eventDetails(ev(1, at, 'merged_into', { data: { into: 9 } }))).toEqual([{ kind: 'mergedInto', value: 9 }])
+    expect(eventDetails(ev(1, at, 'created', { data: { channel: 'phone' } }))).toEqual([])
   })
 })

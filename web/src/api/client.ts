@@ -8,7 +8,7 @@ export const CSRF_COOKIE = 'sl_csrf'
 export const CSRF_HEADER = 'X-CSRF-Token'
 
 export interface FieldError {
-  field: string
+  field: string | null
   reason: string
 }
 
@@ -125,8 +125,14 @@ async function toApiError(res: Response): Promise<ApiError> {
     }))
     detail = null
   }
+  // Seconds to wait: the Retry-After header, or `retry_after` in the problem body (login rate limit).
   const retryAfterHeader = res.headers.get('Retry-After')
-  const retryAfter = retryAfterHeader && /^\d+$/.test(retryAfterHeader) ? Number(retryAfterHeader) : null
+  const retryAfter =
+    retryAfterHeader && /^\d+$/.test(retryAfterHeader)
+      ? Number(retryAfterHeader)
+      : typeof body.retry_after === 'number'
+        ? Math.ceil(body.retry_after)
+        : null
   return new ApiError({
     status: res.status,
     code: typeof body.code === 'string' ? body.code : null,

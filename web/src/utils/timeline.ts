@@ -7,9 +7,10 @@ function ts(at: string): number {
 }
 
 /**
- * Events and comments in time order. Ties keep events before comments and then
- * ascending ids, so a "created" event stays before the first reply written in the same second.
- * Events that only announce a comment (carrying data.comment_id of a comment in the list) are dropped.
+ * Events and comments in time order. Items at the same instant keep the server's order
+ * (a comment comes before the event it caused). Events that only announce a comment
+ * ("replied"/"commented" with data.comment_id of a comment in the list) are dropped,
+ * since the comment itself is shown.
  */
 export function sortTimeline(items: TimelineItem[], order: 'asc' | 'desc' = 'asc'): TimelineItem[] {
   const commentIds = new Set(items.filter((i) => i.kind === 'comment').map((i) => i.id))
@@ -18,41 +19,60 @@ export function sortTimeline(items: TimelineItem[], order: 'asc' | 'desc' = 'asc
     const cid = i.data && (i.data as Record<string, unknown>).comment_id
     return !(typeof cid === 'number' && commentIds.has(cid) && (i.event_kind === 'commented' || i.event_kind === 'replied'))
   })
-  const sorted = [...visible].sort((a, b) => {
-    const d = ts(a.at) - ts(b.at)
-    if (d !== 0) return d
-    if (a.kind !== b.kind) return a.kind === 'event' ? -1 : 1
-    return a.id - b.id
-  })
+  const indexed = visible.map((item, index) => ({ item, index, t: ts(item.at) }))
+  indexed.sort((a, b) => a.t - b.t || a.index - b.index)
+  const sorted = indexed.map((x) => x.item)
   return order === 'desc' ? sorted.reverse() : sorted
 }
 
 export type EventDetail =
-  | { kind: 'assignee'; value: string }
+  | { kind: 'assignee'; value: number | null; from: number | null }
   | { kind: 'resolution'; value: string }
   | { kind: 'note'; value: string }
-  | { kind: 'priority'; value: string; from: string }
+  | { kind: 'flag'; value: string }
+  | { kind: 'reopenCount'; value: number }
+  | { kind: 'change'; field: string; from: unknown; value: unknown }
+  | { kind: 'mergedFrom'; value: number; subject: string }
+  | { kind: 'mergedInto'; value: number }
+  | { kind: 'followup'; value: number }
 
 function str(v: unknown): string | null {
   if (typeof v === 'string' && v.trim()) return v
-  if (typeof v === 'number') return String(v)
   return null
 }
+function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null
+}
 
-/** The readable parts of an event's `data` payload. */
+/** The readable parts of an event's `data` payload (shapes as written by servicelens/tickets/service.py). */
 export function eventDetails(item: TimelineItem): EventDetail[] {
   const data = (item.data ?? {}) as Record<string, unknown>
   const out: EventDetail[] = []
-  const assignee =
-    str(data.assignee_name) ??
-    str((data.assignee as Record<string, unknown> | undefined)?.display_name) ??
-    str(data.to_assignee_name)
-  if (assignee) out.push({ kind: 'assignee', value: assignee })
+  if (item.event_kind === 'assigned' && 'assignee_id' in data) {
+    out.push({ kind: 'assignee', value: num(data.assignee_id), from: num(data.previous) })
+  }
+  if (item.event_kind === 'flagged' && str(data.color)) out.push({ kind: 'flag', value: str(data.color)! })
+  if (item.event_kind === 'reopened' && num(data.reopen_count) !== null) {
+    out.push({ kind: 'reopenCount', value: num(data.reopen_count)! })
+  }
+  if (item.event_kind === 'merged' && num(data.source) !== null) {
+    out.push({ kind: 'mergedFrom', value: num(data.source)!, subject: str(data.source_subject) ?? '' })
+  }
+  if (item.event_kind === 'merged_into' && num(data.into) !== null) {
+    out.push({ kind: 'mergedInto', value: num(data.into)! })
+  }
+  if (item.event_kind === 'followup_created' && num(data.followup_id) !== null) {
+    out.push({ kind: 'followup', value: num(data.followup_id)! })
+  }
+  const changes = data.changes
+  if (changes && typeof changes === 'object' && !Array.isArray(changes)) {
+    for (const [field, pair] of Object.entries(changes as Record<string, unknown>)) {
+      const [from, to] = Array.isArray(pair) ? pair : [undefined, pair]
+      out.push({ kind: 'change', field, from, value: to })
+    }
+  }
   const code = str(data.resolution_code)
   if (code) out.push({ kind: 'resolution', value: code })
-  const fromPriority = str(data.from_priority)
-  const toPriority = str(data.to_priority)
-  if (toPriority) out.push({ kind: 'priority', value: toPriority, from: fromPriority ?? '' })
   const note = str(data.note)
   if (note) out.push({ kind: 'note', value: note })
   return out
