@@ -28,6 +28,8 @@ from servicelens.imports.router import router as imports_router
 from servicelens.org.router import auth_router
 from servicelens.org.router import router as org_router
 from servicelens.products.router import router as products_router
+from servicelens.sla.router import router as sla_router
+from servicelens.sla.router import ticket_router as sla_ticket_router
 from servicelens.tickets.router import router as tickets_router
 
 API_PREFIX = "/api/v1"
@@ -41,7 +43,16 @@ REQUESTS = Counter("servicelens_http_requests_total", "HTTP requests", ["method"
 
 def api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
-    for r in (auth_router, org_router, customers_router, products_router, tickets_router, imports_router):
+    for r in (
+        auth_router,
+        org_router,
+        customers_router,
+        products_router,
+        tickets_router,
+        imports_router,
+        sla_router,
+        sla_ticket_router,
+    ):
         api.include_router(r)
     return api
 

@@ -73,6 +73,16 @@ class FollowupIn(StrictInput):
     description: str = Field(default="", max_length=MAX_TEXT)
 
 
+class SlaBadge(BaseModel):
+    """The most urgent SLA target of a ticket, for badges and live countdowns."""
+
+    metric: str
+    state: str
+    due_at: datetime | None
+    warned: bool
+    breached_at: datetime | None
+
+
 class TicketSummary(BaseModel):
     id: int
     subject: str
@@ -91,6 +101,7 @@ class TicketSummary(BaseModel):
     updated_at: datetime
     version: int
     external_id: str | None = None
+    sla: SlaBadge | None = None
 
 
 class TimelineItem(BaseModel):

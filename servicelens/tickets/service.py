@@ -255,7 +255,8 @@ def list_tickets(
     total = paginate_count(session, base)
     stmt = order_by(_summary_select().where(where), sort, SORTABLE, Ticket.id)
     rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
-    items = [TicketSummary(**_summary_fields(r)) for r in rows]
+    badges = _sla().badges(session, [r.id for r in rows])
+    items = [TicketSummary(**_summary_fields(r), sla=badges.get(r.id)) for r in rows]
     return Page[TicketSummary](items=items, total=total, page=page, page_size=page_size)
 
 
@@ -337,6 +338,7 @@ def get_ticket(session: Session, subject: Subject, ticket_id: int) -> TicketDeta
         raise not_found("ticket", ticket_id)
     return TicketDetail(
         **_summary_fields(row),
+        sla=_sla().badges(session, [ticket_id]).get(ticket_id),
         description=row.description,
         category=row.category,
         component=_ref(row.component_id, row.component_name),
@@ -355,6 +357,18 @@ def get_ticket(session: Session, subject: Subject, ticket_id: int) -> TicketDeta
 
 
 # ---------------------------------------------------------------- writing
+
+
+def _sla() -> Any:
+    """The SLA service (imported late: it imports this domain's models and events)."""
+    from servicelens.sla import service as sla_service
+
+    return sla_service
+
+
+def _after_change(session: Session, ticket: Ticket, now: datetime) -> None:
+    """Every change re-evaluates the ticket's SLA targets and escalation ladders."""
+    _sla().sync_ticket(session, ticket, now)
 
 
 def _event(
@@ -471,6 +485,7 @@ def create_ticket(session: Session, subject: Subject, data: TicketCreate) -> Tic
         _event(
             session, ticket, EventKind.assigned, subject, now, assignee_id=ticket.assignee_id, previous=None
         )
+    _after_change(session, ticket, now)
     return ticket
 
 
@@ -529,6 +544,7 @@ def update_ticket(session: Session, subject: Subject, ticket_id: int, patch: Tic
         _event(session, ticket, EventKind.updated, subject, now, changes=changed)
     ticket.updated_at = now
     _flush(session, ticket_id)
+    _after_change(session, ticket, now)
     return ticket
 
 
@@ -536,8 +552,10 @@ def transition(session: Session, subject: Subject, ticket_id: int, body: Transit
     _check_writable(subject)
     ticket = _load_visible(session, subject, ticket_id, for_write=True)
     _check_version(ticket, body.version)
-    _apply_transition(session, subject, ticket, body.to_status, utcnow(), body.resolution_code, body.note)
+    now = utcnow()
+    _apply_transition(session, subject, ticket, body.to_status, now, body.resolution_code, body.note)
     _flush(session, ticket_id)
+    _after_change(session, ticket, now)
     return ticket
 
 
@@ -627,6 +645,7 @@ def add_comment(session: Session, subject: Subject, ticket_id: int, body: Commen
         _apply_transition(session, None, ticket, S.in_progress, now)
     ticket.updated_at = now
     _flush(session, ticket_id)
+    _after_change(session, ticket, now)
     return ticket
 
 
@@ -670,6 +689,7 @@ def merge(session: Session, subject: Subject, source_id: int, target_id: int) ->
     )
     _event(session, target, EventKind.merged, subject, now, source=source.id, source_subject=source.subject)
     _flush(session, source_id)
+    _after_change(session, source, now)
     return target
 
 
