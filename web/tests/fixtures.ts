@@ -53,3 +53,16 @@ export function json(status: number, body: unknown): Response {
     headers: { 'Content-Type': status >= 400 ? 'application/problem+json' : 'application/json' },
   })
 }
+
+export function emptyPage(): Response {
+  return json(200, { items: [], total: 0, page: 1, page_size: 20 })
+}
+
+/** Answers for the reference lists every page may ask for; undefined for anything else. */
+export function referenceResponse(url: string): Response | undefined {
+  if (url.startsWith('/api/v1/users') || url.startsWith('/api/v1/teams') || url.startsWith('/api/v1/regions')) {
+    return emptyPage()
+  }
+  if (url.startsWith('/api/v1/tickets?customer_id=')) return emptyPage()
+  return undefined
+}

@@ -6,7 +6,9 @@ import ElementPlus from 'element-plus'
 import { i18n, setLocale } from '@/i18n'
 import LoginPage from '@/pages/LoginPage.vue'
 import TicketDetailPage from '@/pages/tickets/TicketDetailPage.vue'
-import { json, ticketDetail } from './fixtures'
+import { json, referenceResponse, ticketDetail } from './fixtures'
+import TicketListPage from '@/pages/tickets/TicketListPage.vue'
+import type { TicketSummary } from '@/api/types'
 
 function makeRouter() {
   const stub = { template: '<div />' }
@@ -14,7 +16,7 @@ function makeRouter() {
     history: createMemoryHistory('/app/'),
     routes: [
       { path: '/login', name: 'login', component: stub },
-      { path: '/tickets', name: 'tickets', component: stub },
+      { path: '/tickets', name: 'tickets', component: TicketListPage },
       { path: '/tickets/:id', name: 'ticket', component: stub },
       { path: '/customers/:id', name: 'customer', component: stub },
       { path: '/', component: stub },
@@ -106,7 +108,7 @@ describe('LoginPage', () => {
 
 describe('TicketDetailPage', () => {
   it('renders the header, allowed transitions and the timeline with zh/en labels', async () => {
-    fetchMock.mockImplementation(async (url: string) => (url.startsWith('/api/v1/users') ? json(200, { items: [], total: 0, page: 1, page_size: 50 }) : json(200, ticketDetail())))
+    fetchMock.mockImplementation(async (url: string) => referenceResponse(url) ?? json(200, ticketDetail()))
     const { wrapper } = await mountPage(TicketDetailPage, { id: 7 })
     expect(wrapper.get('[data-testid="ticket-subject"]').text()).toBe('热水器漏水')
     expect(wrapper.get('[data-testid="ticket-status"]').text()).toBe('已分配')
@@ -124,7 +126,8 @@ describe('TicketDetailPage', () => {
   it('sends the version with a transition and shows the new status', async () => {
     let detail = ticketDetail()
     fetchMock.mockImplementation(async (url: string, init?: RequestInit) => {
-      if (url.startsWith('/api/v1/users')) return json(200, { items: [], total: 0, page: 1, page_size: 50 })
+      const ref = referenceResponse(url)
+      if (ref) return ref
       if (url === '/api/v1/tickets/7/transition') {
         const body = JSON.parse(init!.body as string)
         expect(body).toEqual({ to_status: 'in_progress', version: 3 })
@@ -143,7 +146,8 @@ describe('TicketDetailPage', () => {
   it('on a version conflict tells the user and reloads the ticket', async () => {
     let gets = 0
     fetchMock.mockImplementation(async (url: string) => {
-      if (url.startsWith('/api/v1/users')) return json(200, { items: [], total: 0, page: 1, page_size: 50 })
+      const ref = referenceResponse(url)
+      if (ref) return ref
       if (url === '/api/v1/tickets/7/transition')
         return json(409, { title: 'Conflict', status: 409, detail: 'stale version', code: 'ticket.version_conflict' })
       gets += 1
@@ -160,7 +164,8 @@ describe('TicketDetailPage', () => {
 
   it('posts a comment with its visibility', async () => {
     fetchMock.mockImplementation(async (url: string, init?: RequestInit) => {
-      if (url.startsWith('/api/v1/users')) return json(200, { items: [], total: 0, page: 1, page_size: 50 })
+      const ref = referenceResponse(url)
+      if (ref) return ref
       if (url === '/api/v1/tickets/7/comments') {
         const body = JSON.parse(init!.body as string)
         return json(
@@ -184,5 +189,44 @@ describe('TicketDetailPage', () => {
     expect(JSON.parse(call[1].body as string)).toEqual({ body: '内部跟进', public: false })
     expect(wrapper.get('[data-testid="tl-comment-internal"]').text()).toContain('内部跟进')
     wrapper.unmount()
+  })
+})
+
+describe('TicketListPage', () => {
+  function summary(id: number, extra: Partial<TicketSummary> = {}): TicketSummary {
+    const { description: _d, timeline: _t, allowed_transitions: _a, ...rest } = ticketDetail({ id })
+    void _d
+    void _t
+    void _a
+    return { ...rest, ...extra } as TicketSummary
+  }
+
+  it('sends the URL filters to the API and renders coloured tags and the red flag', async () => {
+    const listCalls: string[] = []
+    fetchMock.mockImplementation(async (url: string) => {
+      const ref = referenceResponse(url)
+      if (ref) return ref
+      listCalls.push(url)
+      return json(200, { items: [summary(7), summary(8, { flag_color: 'none', status: 'new', priority: 'low' })], total: 1234, page: 2, page_size: 20 })
+    })
+    const router = (await mountPage(TicketListPage, {}, '/tickets?status=new&status=assigned&priority=urgent&page=2&sort=priority&created_from=2025-03-01&created_to=2025-03-31')).router
+    expect(listCalls).toHaveLength(1)
+    const params = new URL(listCalls[0], 'http://x').searchParams
+    expect(params.getAll('status')).toEqual(['new', 'assigned'])
+    expect(params.getAll('priority')).toEqual(['urgent'])
+    expect(params.get('page')).toBe('2')
+    expect(params.get('sort')).toBe('priority')
+    expect(params.get('created_from')).toBe('2025-03-01T00:00:00+08:00')
+    expect(params.get('created_to')).toBe('2025-04-01T00:00:00+08:00')
+    const text = document.body.textContent ?? ''
+    expect(text).toContain('共 1,234 条')
+    expect(document.querySelectorAll('[data-testid="flag-red"]')).toHaveLength(1)
+    const statusTags = [...document.querySelectorAll('.enum-tag--status')].map((e) => e.textContent?.trim())
+    expect(statusTags).toEqual(['已分配', '新建'])
+    expect(document.querySelector('.enum-tag--priority-high')?.className).toContain('el-tag--warning')
+    // Clicking a row opens the ticket.
+    ;(document.querySelectorAll('.el-table__body tr.el-table__row td')[3] as HTMLElement).click()
+    await flushPromises()
+    expect(router.currentRoute.value.fullPath).toBe('/tickets/7')
   })
 })
