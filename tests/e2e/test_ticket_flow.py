@@ -63,6 +63,13 @@ def shot(pg, name: str) -> None:  # type: ignore[no-untyped-def]
     pg.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
+def wait_for_table(pg) -> None:  # type: ignore[no-untyped-def]
+    """The ticket table has finished loading (no v-loading mask)."""
+    from playwright.sync_api import expect
+
+    expect(pg.locator('[data-testid="ticket-table"] .el-loading-mask')).to_have_count(0)
+
+
 def test_agent_comments_and_moves_a_ticket(base_url: str, page) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
@@ -85,6 +92,7 @@ def test_agent_comments_and_moves_a_ticket(base_url: str, page) -> None:  # type
     # Back on the ticket list (the page asked for before logging in).
     expect(pg).to_have_url(re.compile(r"/app/tickets"))
     rows = pg.locator('[data-testid="ticket-table"] .el-table__body-wrapper tr.el-table__row')
+    wait_for_table(pg)
     expect(rows.first).to_be_visible()
     expect(pg.locator('[data-testid="breadcrumbs"]')).to_contain_text("工单列表")
 
@@ -94,6 +102,7 @@ def test_agent_comments_and_moves_a_ticket(base_url: str, page) -> None:  # type
     pg.keyboard.press("Escape")
     pg.click('[data-testid="filter-search"]')
     expect(pg).to_have_url(re.compile(r"[?&]status=assigned"))
+    wait_for_table(pg)
     expect(rows.first).to_be_visible()
     status_cells = pg.locator('[data-testid="ticket-table"] .enum-tag--status')
     expect(status_cells.first).to_have_text("已分配")
