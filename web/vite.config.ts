@@ -37,5 +37,7 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['src/**/*.spec.ts', 'tests/**/*.spec.ts'],
     restoreMocks: true,
+    // Page tests mount Element Plus in jsdom; leave room on a busy machine.
+    testTimeout: 20_000,
   },
 })

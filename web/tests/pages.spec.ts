@@ -157,7 +157,7 @@ describe('TicketDetailPage', () => {
     await wrapper.get('[data-testid="transition-in_progress"]').trigger('click')
     await flushPromises()
     expect(gets).toBe(2)
-    expect(document.body.textContent).toContain('该工单已被他人修改,已重新加载。')
+    expect(document.body.textContent).toContain('该工单已被他人修改，已重新加载。')
     expect(wrapper.get('[data-testid="ticket-status"]').text()).toBe('待客户回复')
     wrapper.unmount()
   })

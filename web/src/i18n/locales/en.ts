@@ -74,7 +74,7 @@ const en: MessageSchema = {
     loginFailed: 'Login failed',
     badCredentials: 'Wrong username or password',
     rateLimited: 'Too many attempts. Please try again later.',
-    retryAfter: 'Try again in {n} seconds.',
+    rateLimitedWait: 'Too many attempts. Try again in {n} seconds.',
     sessionExpired: 'Your session has expired. Please log in again.',
     loggedOut: 'You have logged out',
     welcome: 'Welcome',
