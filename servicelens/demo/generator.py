@@ -160,30 +160,30 @@ class DemoResult:
     logins: tuple[DemoLogin, ...] = ()
 
     def summary(self) -> str:
+        """Human summary, zh + en; lines stay under 80 terminal cells (CJK count double)."""
         head = (
-            "已检测到演示数据，直接复用（未做任何修改） / Existing demo data found and reused (nothing changed)"
+            "已有演示数据，直接复用 / Existing demo data reused (nothing changed)"
             if self.reused
             else f"演示数据已生成 / Demo data generated in {self.seconds:.1f} s"
         )
         lines = [
             head,
-            f"  种子 seed {self.seed} · {self.days} 天 days up to {self.anchor:%Y-%m-%d %H:%M} UTC",
-            f"  区域 regions {self.regions} · 团队 teams {self.teams} · 用户 users {self.users} "
-            f"(坐席 agents {self.agents}, 工程师 engineers {self.engineers})",
-            f"  客户 customers {self.customers:,} (VIP {self.vip_customers:,}) · "
-            f"联系人 contacts {self.contacts:,} · 产品 products {self.products} · "
-            f"部件 components {self.components}",
-            f"  工单 tickets {self.tickets:,}: 未结 open {self.open_tickets:,} · "
-            f"合并 merged {self.merged_tickets:,} · 跟进 follow-ups {self.followup_tickets:,} · "
-            f"重开 reopened {self.reopened_tickets:,} · 红色标记 red-flagged {self.red_flagged:,} · "
-            f"垃圾 spam {self.spam_tickets:,}",
-            f"  事件 events {self.events:,} · 评论 comments {self.comments:,}",
-            "登录 Logins:",
+            f"  种子 seed {self.seed} · {self.days} 天 days · 截至 until {self.anchor:%Y-%m-%d %H:%M} UTC",
+            f"  区域 regions {self.regions} · 团队 teams {self.teams} · 用户 users {self.users}",
+            f"  坐席 agents {self.agents} · 工程师 engineers {self.engineers}",
+            f"  客户 customers {self.customers:,} (VIP {self.vip_customers:,}) · 联系人 contacts {self.contacts:,}",
+            f"  产品 products {self.products} · 部件 components {self.components}",
+            f"  工单 tickets {self.tickets:,} · 未结 open {self.open_tickets:,} · 红色 red {self.red_flagged:,}",
+            f"  合并 merged {self.merged_tickets:,} · 跟进 follow-ups {self.followup_tickets:,} · "
+            f"重开 reopened {self.reopened_tickets:,}",
+            f"  事件 events {self.events:,} · 评论 comments {self.comments:,} · 垃圾 spam {self.spam_tickets:,}",
+            "登录 Logins (用户名 / 密码 username / password):",
         ]
         for lg in self.logins:
-            note = "（已存在，密码未改 / existed, password unchanged）" if lg.existed else ""
-            lines.append(f"  {lg.username:<12} / {lg.password:<14} {lg.what_zh} ({lg.what_en}){note}")
-        lines.append("  其他用户使用其角色的密码 / other users share their role's password (e.g. agent7 / agent12345)")
+            lines.append(f"  {lg.username:<12} {lg.password:<14} {lg.what_zh} / {lg.what_en}")
+            if lg.existed:
+                lines.append("    ↳ 已存在，密码未改 / existed before: password unchanged")
+        lines.append("  其他用户同角色密码 / others share their role's password: agent7 / agent12345")
         return "\n".join(lines)
 
 
