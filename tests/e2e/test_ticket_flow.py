@@ -103,7 +103,7 @@ def test_agent_comments_and_moves_a_ticket(base_url: str, page) -> None:  # type
     pg.click('[data-testid="filter-search"]')
     expect(pg).to_have_url(re.compile(r"[?&]status=assigned"))
     wait_for_table(pg)
-    expect(rows.first).to_be_visible()
+    expect(rows.first, "the seeded data must hold an 'assigned' ticket that agent1 can see").to_be_visible()
     status_cells = pg.locator('[data-testid="ticket-table"] .enum-tag--status')
     expect(status_cells.first).to_have_text("已分配")
     shot(pg, "e2e-02-ticket-list")
@@ -116,7 +116,7 @@ def test_agent_comments_and_moves_a_ticket(base_url: str, page) -> None:  # type
     expect(pg.locator('[data-testid="transition-in_progress"]')).to_be_visible()
 
     # A public reply appears in the timeline.
-    body = f"您好,工程师将于明天上午上门检查。(e2e {int(time.time())})"
+    body = f"您好，工程师将于明天上午上门检查。(e2e {int(time.time())})"
     pg.fill('textarea[data-testid="comment-body"]', body)
     pg.click('[data-testid="comment-send"]')
     comment = pg.locator('[data-testid="tl-comment-public"]', has_text=body)

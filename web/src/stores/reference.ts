@@ -1,6 +1,8 @@
 /** Reference lists (teams, regions) loaded once per session for filters and pickers. */
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
+import { currentLocale } from '@/i18n'
+import { refName } from '@/utils/names'
 import { orgApi } from '@/api/endpoints'
 import type { NamedRef } from '@/api/types'
 
@@ -34,6 +36,16 @@ export const useReferenceStore = defineStore('reference', () => {
     return regionsPromise
   }
 
+  /** Name of a team/region reference in the current language (English names come from the loaded lists). */
+  function teamName(r: { id: number; name: string } | null | undefined): string {
+    if (!r) return '—'
+    return refName(teams.value.find((x) => x.id === r.id) ?? r, currentLocale())
+  }
+  function regionName(r: { id: number; name: string } | null | undefined): string {
+    if (!r) return '—'
+    return refName(regions.value.find((x) => x.id === r.id) ?? r, currentLocale())
+  }
+
   function reset(): void {
     teams.value = []
     regions.value = []
@@ -41,5 +53,5 @@ export const useReferenceStore = defineStore('reference', () => {
     regionsPromise = null
   }
 
-  return { teams, regions, loadTeams, loadRegions, reset }
+  return { teams, regions, loadTeams, loadRegions, teamName, regionName, reset }
 })
