@@ -24,8 +24,10 @@ class ProblemError(Exception):
         detail: str | None = None,
         errors: list[dict[str, Any]] | None = None,
         extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail or title)
+        self.headers = headers
         self.status = status
         self.code = code
         self.title = title
@@ -85,7 +87,7 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
-        return problem_response(exc.status, exc.code, exc.title, exc.detail, exc.errors, exc.extra)
+        return problem_response(exc.status, exc.code, exc.title, exc.detail, exc.errors, exc.extra, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -23,6 +23,7 @@ from servicelens.customers.schemas import (
 )
 from servicelens.org.models import Region, Role, User
 from servicelens.tickets.models import Ticket, TicketComment, TicketEvent
+from servicelens.tickets.service import scope_clause as ticket_scope
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -123,7 +124,7 @@ def get_customer(session: Session, subject: Subject, customer_id: int) -> Custom
     open_statuses = ("new", "assigned", "in_progress", "pending_customer", "on_hold")
     counts = session.execute(
         select(func.count(), func.count().filter(Ticket.status.in_(open_statuses))).where(
-            Ticket.customer_id == c.id, Ticket.is_deleted.is_(false())
+            Ticket.customer_id == c.id, Ticket.is_deleted.is_(false()), ticket_scope(subject)
         )
     ).one()
     return CustomerDetail(
@@ -199,7 +200,9 @@ def timeline(
     """Every ticket, comment and event of the customer, newest first, paged in the database."""
     check_page(page, page_size)
     _load(session, subject, customer_id)
-    mine = select(Ticket.id).where(Ticket.customer_id == customer_id, Ticket.is_deleted.is_(false()))
+    mine = select(Ticket.id).where(
+        Ticket.customer_id == customer_id, Ticket.is_deleted.is_(false()), ticket_scope(subject)
+    )
     tickets = select(
         literal("ticket").label("kind"),
         Ticket.id.label("id"),

@@ -53,6 +53,7 @@ def login(body: LoginIn, request: Request, response: Response, session: DbSessio
             "Too many attempts",
             f"Too many failed logins; try again in {wait} s",
             extra={"retry_after": wait},
+            headers={"Retry-After": str(wait)},
         )
     try:
         user = service.authenticate(session, body.username, body.password)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from servicelens.core.schemas import CustomerRef, Ref, StrictInput, UserRef
-from servicelens.tickets.models import Channel, FlagColor, Priority, TicketStatus, TicketType
+from servicelens.tickets.models import Channel, FlagColor, Priority, StatusCategory, TicketStatus, TicketType
 
 MAX_TEXT = 65_536
 
@@ -86,12 +86,12 @@ class SlaBadge(BaseModel):
 class TicketSummary(BaseModel):
     id: int
     subject: str
-    type: str
-    channel: str
-    priority: str
-    status: str
-    status_category: str
-    flag_color: str
+    type: TicketType
+    channel: Channel
+    priority: Priority
+    status: TicketStatus
+    status_category: StatusCategory
+    flag_color: FlagColor
     customer: CustomerRef | None
     team: Ref | None
     assignee: UserRef | None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Row, Select, and_, case, false, or_, select, true
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -236,12 +236,17 @@ class TicketFilters:
         return out
 
 
+def _rank(column: Any, order: Sequence[str]) -> Any:
+    """Sort an enum column by its domain order (low < urgent, new < closed), not alphabetically."""
+    return case({v: i for i, v in enumerate(order)}, value=column, else_=len(order))
+
+
 SORTABLE: dict[str, Any] = {
     "id": Ticket.id,
     "created_at": Ticket.created_at,
     "updated_at": Ticket.updated_at,
-    "priority": Ticket.priority,
-    "status": Ticket.status,
+    "priority": _rank(Ticket.priority, [p.value for p in Priority]),
+    "status": _rank(Ticket.status, [s.value for s in TicketStatus]),
     "type": Ticket.type,
 }
 

@@ -66,7 +66,9 @@ def test_interaction_timeline(agent_client: TestClient, org: Org) -> None:
         ids.append(r.json()["id"])
     t = agent_client.get(f"/api/v1/tickets/{ids[0]}").json()
     agent_client.post(f"/api/v1/tickets/{ids[0]}/comments", json={"body": "已安排上门"})
-    agent_client.post(f"/api/v1/tickets/{ids[0]}/transition", json={"to_status": "resolved", "version": t["version"] + 1})
+    agent_client.post(
+        f"/api/v1/tickets/{ids[0]}/transition", json={"to_status": "resolved", "version": t["version"] + 1}
+    )
     page = agent_client.get(f"/api/v1/customers/{org.customer_vip}/timeline").json()
     kinds = [(i["kind"], i["ticket_id"]) for i in page["items"]]
     assert sum(1 for k, _ in kinds if k == "ticket") == 3
@@ -78,3 +80,15 @@ def test_interaction_timeline(agent_client: TestClient, org: Org) -> None:
     assert len(small["items"]) == 2 and small["total"] == 5
     assert agent_client.get(f"/api/v1/customers/{org.customer_regular}/timeline").json()["total"] == 0
     assert agent_client.get("/api/v1/customers/9999/timeline").status_code == 404
+
+
+def test_timeline_and_counts_respect_ticket_scope(app: Any, agent_client: TestClient, org: Org) -> None:
+    """agent2 (north team) sees the customer but not east-team tickets in its timeline or counts."""
+    agent_client.post(
+        "/api/v1/tickets", json={"subject": "华东工单", "type": "repair", "customer_id": org.customer_vip}
+    )
+    with TestClient(app) as other:
+        login(other, "agent2")
+        assert other.get(f"/api/v1/customers/{org.customer_vip}/timeline").json()["total"] == 0
+        assert other.get(f"/api/v1/customers/{org.customer_vip}").json()["ticket_count"] == 0
+    assert agent_client.get(f"/api/v1/customers/{org.customer_vip}").json()["ticket_count"] == 1

@@ -28,9 +28,7 @@ def _create(c: TestClient, org: Org, **over: Any) -> dict[str, Any]:
 
 
 def _move(c: TestClient, t: dict[str, Any], to: str, **extra: Any) -> Any:
-    return c.post(
-        f"/api/v1/tickets/{t['id']}/transition", json={"to_status": to, "version": t["version"], **extra}
-    )
+    return c.post(f"/api/v1/tickets/{t['id']}/transition", json={"to_status": to, "version": t["version"], **extra})
 
 
 def test_create_and_read_ticket(agent_client: TestClient, org: Org) -> None:
@@ -97,13 +95,9 @@ def test_closed_is_final_followup_links(agent_client: TestClient, org: Org) -> N
     assert child["followup_of_id"] == t["id"] and child["status"] == "new" and child["id"] != t["id"]
 
 
-def test_public_reply_records_first_response_internal_note_does_not(
-    agent_client: TestClient, org: Org
-) -> None:
+def test_public_reply_records_first_response_internal_note_does_not(agent_client: TestClient, org: Org) -> None:
     t = _create(agent_client, org)
-    t = agent_client.post(
-        f"/api/v1/tickets/{t['id']}/comments", json={"body": "内部备注", "public": False}
-    ).json()
+    t = agent_client.post(f"/api/v1/tickets/{t['id']}/comments", json={"body": "内部备注", "public": False}).json()
     assert t["first_response_at"] is None
     t = agent_client.post(f"/api/v1/tickets/{t['id']}/comments", json={"body": "您好，已安排工程师"}).json()
     assert t["first_response_at"] is not None
@@ -135,10 +129,7 @@ def test_merge_duplicates(agent_client: TestClient, org: Org) -> None:
     # merged tickets leave the default list
     ids = [t["id"] for t in agent_client.get("/api/v1/tickets").json()["items"]]
     assert a["id"] in ids and b["id"] not in ids
-    assert (
-        agent_client.post(f"/api/v1/tickets/{a['id']}/merge", json={"into_ticket_id": a["id"]}).status_code
-        == 422
-    )
+    assert agent_client.post(f"/api/v1/tickets/{a['id']}/merge", json={"into_ticket_id": a["id"]}).status_code == 422
     other = _create(agent_client, org, customer_id=org.customer_regular)
     r = agent_client.post(f"/api/v1/tickets/{other['id']}/merge", json={"into_ticket_id": a["id"]})
     assert r.status_code == 422 and r.json()["code"] == "ticket.merge_customer_mismatch"
@@ -146,9 +137,7 @@ def test_merge_duplicates(agent_client: TestClient, org: Org) -> None:
 
 def test_stale_version_gets_409(agent_client: TestClient, org: Org) -> None:
     t = _create(agent_client, org)
-    r1 = agent_client.patch(
-        f"/api/v1/tickets/{t['id']}", json={"version": t["version"], "priority": "urgent"}
-    )
+    r1 = agent_client.patch(f"/api/v1/tickets/{t['id']}", json={"version": t["version"], "priority": "urgent"})
     assert r1.status_code == 200
     r2 = agent_client.patch(f"/api/v1/tickets/{t['id']}", json={"version": t["version"], "priority": "low"})
     assert r2.status_code == 409 and r2.json()["code"] == "ticket.version_conflict"
@@ -214,9 +203,7 @@ def test_bad_input_is_4xx_never_500(agent_client: TestClient, org: Org) -> None:
         assert r.status_code == 422, (body, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
         assert r.json()["errors"]
-    r = agent_client.post(
-        "/api/v1/tickets", content=b"{not json", headers={"content-type": "application/json"}
-    )
+    r = agent_client.post("/api/v1/tickets", content=b"{not json", headers={"content-type": "application/json"})
     assert r.status_code == 422
     assert agent_client.get("/api/v1/tickets/0").status_code == 422
     assert agent_client.get("/api/v1/tickets/99999").status_code == 404
@@ -239,9 +226,7 @@ def test_idempotency_key_replays_and_rejects_changed_body(agent_client: TestClie
 def test_list_filters_sort_search_and_paging(agent_client: TestClient, org: Org) -> None:
     a = _create(agent_client, org, subject="空调不制冷", type="repair", priority="urgent")
     _create(agent_client, org, subject="咨询安装费用", type="inquiry", priority="low")
-    _create(
-        agent_client, org, subject="投诉工程师迟到", type="complaint", priority="high", team_id=org.team_east
-    )
+    _create(agent_client, org, subject="投诉工程师迟到", type="complaint", priority="high", team_id=org.team_east)
     get = agent_client.get
     assert get("/api/v1/tickets?type=repair").json()["total"] == 1
     assert get("/api/v1/tickets?type=repair&type=inquiry").json()["total"] == 2
@@ -253,12 +238,7 @@ def test_list_filters_sort_search_and_paging(agent_client: TestClient, org: Org)
     asc = [t["id"] for t in get("/api/v1/tickets?sort=id").json()["items"]]
     assert asc == sorted(asc)
     assert get(f"/api/v1/tickets?region_id={org.region_north}").json()["total"] == 0
-    assert (
-        get("/api/v1/tickets?created_from=2000-01-01T00:00:00Z&created_to=2000-01-02T00:00:00Z").json()[
-            "total"
-        ]
-        == 0
-    )
+    assert get("/api/v1/tickets?created_from=2000-01-01T00:00:00Z&created_to=2000-01-02T00:00:00Z").json()["total"] == 0
 
 
 def test_agent_sees_only_own_team_tickets(app: Any, agent_client: TestClient, org: Org) -> None:
@@ -274,3 +254,19 @@ def test_agent_sees_only_own_team_tickets(app: Any, agent_client: TestClient, or
         assert analyst.get("/api/v1/tickets").json()["total"] == 1
         r = analyst.post(f"/api/v1/tickets/{mine['id']}/comments", json={"body": "x"})
         assert r.status_code == 403
+
+
+def test_sort_by_priority_and_status_follows_domain_order(agent_client: TestClient, org: Org) -> None:
+    for p in ("high", "low", "urgent", "normal"):
+        _create(agent_client, org, priority=p)
+    asc = [t["priority"] for t in agent_client.get("/api/v1/tickets?sort=priority").json()["items"]]
+    assert asc == ["low", "normal", "high", "urgent"]
+    desc = [t["priority"] for t in agent_client.get("/api/v1/tickets?sort=-priority").json()["items"]]
+    assert desc == ["urgent", "high", "normal", "low"]
+
+
+def test_rate_limit_sends_retry_after_header(client: TestClient, org: Org) -> None:
+    for _ in range(5):
+        client.post("/api/v1/auth/login", json={"username": "agent1", "password": "bad"})
+    r = client.post("/api/v1/auth/login", json={"username": "agent1", "password": "bad"})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
