@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 from sqlalchemy import text
 
 from servicelens import __version__
+from servicelens.alerts.router import router as alerts_router
 from servicelens.config import get_settings
 from servicelens.core.db import Database
 from servicelens.core.errors import install_handlers, problem_response
@@ -52,6 +53,7 @@ def api_router() -> APIRouter:
         imports_router,
         sla_router,
         sla_ticket_router,
+        alerts_router,
     ):
         api.include_router(r)
     return api
