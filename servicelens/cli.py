@@ -58,9 +58,7 @@ def init(
         password = admin_password or DEFAULT_ADMIN[1]
         create_user(
             s,
-            UserCreate(
-                username=admin_username, display_name="管理员 Admin", password=password, role=Role.admin
-            ),
+            UserCreate(username=admin_username, display_name="管理员 Admin", password=password, role=Role.admin),
         )
     console.print(f"[green]✓[/green] database ready at {settings.database_url}")
     console.print(f"  login: [bold]{admin_username}[/bold] / [bold]{password}[/bold]")
@@ -91,18 +89,49 @@ def serve(
 
 
 @app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Jobs run at once (threads)")] = 4,
+    poll: Annotated[float, typer.Option(min=0.01, help="Seconds between polls of an empty queue")] = 0.2,
+    lease: Annotated[
+        float, typer.Option(min=1, help="Seconds a job stays claimed if this process dies (heartbeat-renewed)")
+    ] = 60.0,
+    periodic: Annotated[bool, typer.Option(help="Also run periodic tasks (leader-locked)")] = True,
+) -> None:
+    """Run background jobs and periodic tasks until SIGTERM/SIGINT (run several on PostgreSQL)."""
+    from servicelens.worker import run_worker
+
+    code = run_worker(_db(), concurrency=concurrency, poll_s=poll, lease_s=lease, periodic=periodic, echo=console.print)
+    raise typer.Exit(code=code)
+
+
+@app.command()
 def demo(
     tickets: Annotated[int, typer.Option(help="Number of tickets to generate", min=100)] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed → same data)")] = 42,
     days: Annotated[int, typer.Option(help="Days of history", min=7)] = 365,
 ) -> None:
     """Load a realistic Chinese after-sales demo company (idempotent: reuses existing demo data)."""
+    import time
+
     from servicelens.demo.generator import generate
+    from servicelens.sla.defaults import ensure_defaults
+    from servicelens.sla.service import rebuild
 
     db = _db()
     upgrade(db.engine)
     result = generate(db, tickets=tickets, seed=seed, days=days, console=console)
     console.print(result.summary())
+    with db.session() as s:
+        created = ensure_defaults(s).created
+    if created:
+        # Replay the generated history through the SLA engine so targets, warnings and breaches exist.
+        t0 = time.perf_counter()
+        with console.status("SLA: 计算历史工单的时效目标 / computing SLA targets of the history…"):
+            n = rebuild(db, open_only=False, backfill=True)
+        console.print(f"[green]✓[/green] SLA 日历、策略与升级规则 / calendar, policies, ladders: {len(created)}")
+        console.print(f"[green]✓[/green] SLA targets for {n:,} tickets in {time.perf_counter() - t0:.1f} s")
+    else:
+        console.print("[green]✓[/green] SLA set-up exists: reused / SLA 配置已存在，沿用")
 
 
 @app.command("import")
@@ -110,9 +139,7 @@ def import_cmd(
     kind: Annotated[str, typer.Argument(help="customers | products | tickets")],
     path: Annotated[Path, typer.Argument(help="CSV, XLSX or NDJSON file", exists=False)],
     as_user: Annotated[str, typer.Option("--as", help="Username the import runs as")] = "admin",
-    source: Annotated[
-        str, typer.Option(help="Source system name (external ids are unique per source)")
-    ] = "import",
+    source: Annotated[str, typer.Option(help="Source system name (external ids are unique per source)")] = "import",
 ) -> None:
     """Bulk import with per-row results: good rows are stored, bad rows reported."""
     from servicelens.imports.service import run_import_cli

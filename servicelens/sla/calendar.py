@@ -274,9 +274,7 @@ class ScheduleOverride:
         if self.hours is None:
             return
         if self.kind == "closed":
-            raise CalendarError(
-                "calendar.invalid_override", f"{self.day}: a 'closed' override takes no hours"
-            )
+            raise CalendarError("calendar.invalid_override", f"{self.day}: a 'closed' override takes no hours")
         text, minutes = _parse_intervals(self.hours, f"override {self.day}")
         if not minutes:
             raise CalendarError(
@@ -299,9 +297,7 @@ class Holiday:
         if not isinstance(self.day, date) or isinstance(self.day, datetime):
             raise CalendarError("calendar.bad_date", "holiday day must be a date (not a datetime)")
         if self.kind not in ("holiday", "workday"):
-            raise CalendarError(
-                "calendar.invalid_holiday", f"{self.day}: kind must be 'holiday' or 'workday'"
-            )
+            raise CalendarError("calendar.invalid_holiday", f"{self.day}: kind must be 'holiday' or 'workday'")
 
 
 @dataclass(frozen=True)
@@ -358,9 +354,7 @@ class Schedule:
         for h in self.imported_holidays:
             seen = by_day.get(h.day)
             if seen is not None and seen.kind != h.kind:
-                raise CalendarError(
-                    "calendar.conflicting_holiday", f"{h.day} is imported as both holiday and workday"
-                )
+                raise CalendarError("calendar.conflicting_holiday", f"{h.day} is imported as both holiday and workday")
             by_day.setdefault(h.day, h)
         set_(self, "imported_holidays", tuple(sorted(by_day.values(), key=lambda h: h.day)))
 
@@ -515,9 +509,7 @@ class CompiledSchedule:
         except OverflowError as exc:
             raise CalendarError("calendar.out_of_range", "instant outside the supported date range") from exc
         if lo_day.year < _MIN_YEAR or hi_day.year > _MAX_YEAR:
-            raise CalendarError(
-                "calendar.out_of_range", f"dates must lie within years {_MIN_YEAR}..{_MAX_YEAR}"
-            )
+            raise CalendarError("calendar.out_of_range", f"dates must lie within years {_MIN_YEAR}..{_MAX_YEAR}")
         with self._lock:
             first, last = lo_day.year, hi_day.year
             if self._last_year >= self._first_year:
@@ -613,8 +605,7 @@ class CompiledSchedule:
             self._ensure(start, min(hi + 366 * _DAY_S, limit + _DAY_S))
         raise CalendarError(
             "calendar.no_business_time",
-            f"no {seconds / 60:g} business minutes within {MAX_SEARCH_DAYS} days "
-            "(does the schedule have any hours?)",
+            f"no {seconds / 60:g} business minutes within {MAX_SEARCH_DAYS} days (does the schedule have any hours?)",
         )
 
 

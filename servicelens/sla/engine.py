@@ -265,9 +265,7 @@ def evaluate(
                 done = min((t for t in (answer, solve) if t is not None), default=None)
                 cycle += 1
                 results.append(
-                    _result(
-                        spec, cycle, msg, done, history, segments, pauses | SOLVED, warn_ratio, meter, now
-                    )
+                    _result(spec, cycle, msg, done, history, segments, pauses | SOLVED, warn_ratio, meter, now)
                 )
                 open_until = done
     return results

@@ -73,9 +73,7 @@ def add_version(calendar_id: Id, body: CalendarVersionIn, session: DbSession, su
 
 
 @router.put("/calendars/{calendar_id}/overrides", response_model=CalendarOut)
-def set_override(
-    calendar_id: Id, body: CalendarOverrideIn, session: DbSession, subject: Admin
-) -> CalendarOut:
+def set_override(calendar_id: Id, body: CalendarOverrideIn, session: DbSession, subject: Admin) -> CalendarOut:
     return service.calendar_out(session, service.set_override(session, calendar_id, body))
 
 
@@ -102,9 +100,7 @@ async def import_holidays(
 
 
 @router.post("/calendars/{calendar_id}/compute", response_model=CalendarComputeOut)
-def compute(
-    calendar_id: Id, body: CalendarComputeIn, session: DbSession, subject: Reader
-) -> CalendarComputeOut:
+def compute(calendar_id: Id, body: CalendarComputeIn, session: DbSession, subject: Reader) -> CalendarComputeOut:
     """Preview: start + N business minutes, or business minutes between two instants."""
     return service.compute(session, calendar_id, body)
 
@@ -188,9 +184,7 @@ def node_checks(
     start = start or end - timedelta(days=7)
     if start >= end:
         raise ProblemError(422, "validation_error", "Invalid request", "start must be before end")
-    return service.node_checks(
-        session, tickets.scope_clause(subject), start, end, team_id, None, clock, calendar_id
-    )
+    return service.node_checks(session, tickets.scope_clause(subject), start, end, team_id, None, clock, calendar_id)
 
 
 @ticket_router.get("/{ticket_id}/sla", response_model=TicketSlaOut)

@@ -129,9 +129,7 @@ class ActionIn(StrictInput):
     set: Priority | None = None  # priority: set to
     raise_levels: int | None = Field(default=None, ge=1, le=3)  # priority: raise by
     to: Literal["team_supervisor", "regional_manager"] | int | None = None  # reassign
-    roles: list[Literal["assignee", "team_supervisor", "regional_manager", "admin"]] = Field(
-        default_factory=list
-    )
+    roles: list[Literal["assignee", "team_supervisor", "regional_manager", "admin"]] = Field(default_factory=list)
     user_ids: list[int] = Field(default_factory=list)
     channel_ids: list[int] = Field(default_factory=list)  # webhook / robot channels
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, false, func, or_, select, update
+from sqlalchemy import Table, and_, delete, false, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -112,9 +112,7 @@ def _build_schedule(
     try:
         return Schedule(
             tz=cal.tz,
-            versions=[
-                ScheduleVersion(v.effective_from, v.weekly_hours, v.makeup_template_weekday) for v in versions
-            ],
+            versions=[ScheduleVersion(v.effective_from, v.weekly_hours, v.makeup_template_weekday) for v in versions],
             overrides=[ScheduleOverride(o.day, o.kind, o.hours) for o in overrides],  # type: ignore[arg-type]
             observe_statutory=cal.observe_statutory,
             statutory_region=cal.statutory_region,  # type: ignore[arg-type]
@@ -153,9 +151,7 @@ def _local_today(tz: str) -> date:
 
 def calendar_out(session: Session, cal: Calendar) -> CalendarOut:
     versions = session.scalars(
-        select(CalendarVersion)
-        .where(CalendarVersion.calendar_id == cal.id)
-        .order_by(CalendarVersion.effective_from)
+        select(CalendarVersion).where(CalendarVersion.calendar_id == cal.id).order_by(CalendarVersion.effective_from)
     ).all()
     overrides = session.scalars(
         select(CalendarOverride).where(CalendarOverride.calendar_id == cal.id).order_by(CalendarOverride.day)
@@ -285,9 +281,7 @@ def set_override(session: Session, calendar_id: int, body: CalendarOverrideIn) -
     except CalendarError as exc:
         raise _calendar_error(exc) from exc
     session.execute(
-        delete(CalendarOverride).where(
-            CalendarOverride.calendar_id == cal.id, CalendarOverride.day == body.day
-        )
+        delete(CalendarOverride).where(CalendarOverride.calendar_id == cal.id, CalendarOverride.day == body.day)
     )
     session.add(CalendarOverride(calendar_id=cal.id, **body.model_dump()))
     _touch_calendar(session, cal)
@@ -312,9 +306,7 @@ def import_holidays(session: Session, calendar_id: int, text: str, fmt: str) -> 
                 CalendarHoliday.calendar_id == cal.id, CalendarHoliday.day.in_([h.day for h in rows])
             )
         )
-        session.add_all(
-            CalendarHoliday(calendar_id=cal.id, day=h.day, kind=h.kind, name=h.name) for h in rows
-        )
+        session.add_all(CalendarHoliday(calendar_id=cal.id, day=h.day, kind=h.kind, name=h.name) for h in rows)
         _touch_calendar(session, cal)
         session.flush()
     return HolidayImportResult(imported=len(rows), errors=errors, years=sorted({h.day.year for h in rows}))
@@ -326,9 +318,7 @@ def compute(session: Session, calendar_id: int, body: CalendarComputeIn) -> Cale
     assert schedule is not None
     try:
         due = add_business_minutes(schedule, body.start, body.minutes) if body.minutes is not None else None
-        between = (
-            business_seconds_between(schedule, body.start, body.end) / 60 if body.end is not None else None
-        )
+        between = business_seconds_between(schedule, body.start, body.end) / 60 if body.end is not None else None
     except CalendarError as exc:
         raise _calendar_error(exc) from exc
     last = due or body.end or body.start
@@ -394,18 +384,14 @@ def _check_policy(session: Session, body: PolicyIn) -> None:
         for pr in [p.value for p in t.priorities] or ["*"]:
             key = (t.metric.value, str(pr))
             if key in seen:
-                errors.append(
-                    {"field": f"targets.{i}", "reason": f"two {t.metric.value} targets for priority {pr}"}
-                )
+                errors.append({"field": f"targets.{i}", "reason": f"two {t.metric.value} targets for priority {pr}"})
             seen.add(key)
     if errors:
         raise ProblemError(422, "validation_error", "Invalid policy", errors[0]["reason"], errors)
 
 
 def list_policies(session: Session) -> list[PolicyOut]:
-    return [
-        policy_out(p) for p in session.scalars(select(SlaPolicy).order_by(SlaPolicy.position, SlaPolicy.id))
-    ]
+    return [policy_out(p) for p in session.scalars(select(SlaPolicy).order_by(SlaPolicy.position, SlaPolicy.id))]
 
 
 def create_policy(session: Session, body: PolicyIn) -> SlaPolicy:
@@ -572,19 +558,65 @@ def record_event(
     **data: Any,
 ) -> bool:
     """Append a ticket event once per ``dedupe_key``; returns False when it already existed."""
-    if dedupe_key is not None and session.scalar(
-        select(TicketEvent.id).where(TicketEvent.dedupe_key == dedupe_key)
-    ):
+    if dedupe_key is not None and session.scalar(select(TicketEvent.id).where(TicketEvent.dedupe_key == dedupe_key)):
         return False
-    ev = TicketEvent(
-        ticket_id=ticket_id, kind=kind.value, actor_id=actor_id, at=at, data=data, dedupe_key=dedupe_key
-    )
+    ev = TicketEvent(ticket_id=ticket_id, kind=kind.value, actor_id=actor_id, at=at, data=data, dedupe_key=dedupe_key)
     try:
         with session.begin_nested():
             session.add(ev)
     except IntegrityError:
         return False  # another worker recorded it first
     return True
+
+
+class _NewTarget:
+    """A target row not yet in the database: cheaper than an ORM object for bulk inserts."""
+
+    __slots__ = (
+        "breach_seconds",
+        "breached_at",
+        "clock",
+        "cycle",
+        "due_at",
+        "fulfilled_at",
+        "metric",
+        "next_check_at",
+        "paused_seconds",
+        "policy_id",
+        "started_at",
+        "state",
+        "statutory_coverage",
+        "target_minutes",
+        "ticket_id",
+        "updated_at",
+        "used_seconds",
+        "warn_at",
+        "warned",
+    )
+
+    def __init__(self, ticket_id: int, metric: str, cycle: int, started_at: datetime, now: datetime) -> None:
+        self.ticket_id = ticket_id
+        self.metric = metric
+        self.cycle = cycle
+        self.started_at = started_at
+        self.updated_at = now
+        self.policy_id: int | None = None
+        self.clock = "business"
+        self.target_minutes = 0.0
+        self.state = TargetState.active.value
+        self.warned = False
+        self.due_at: datetime | None = None
+        self.warn_at: datetime | None = None
+        self.fulfilled_at: datetime | None = None
+        self.breached_at: datetime | None = None
+        self.used_seconds = 0.0
+        self.paused_seconds = 0.0
+        self.breach_seconds = 0.0
+        self.statutory_coverage = True
+        self.next_check_at: datetime | None = None
+
+    def values(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 class Syncer:
@@ -596,10 +628,82 @@ class Syncer:
         self.backfill = backfill  # demo/history: events at the instants they happened, not at now
         self.policies = _active_policies(session)
         self.rules = _active_rules(session)
+        self._schedules: dict[int | None, Schedule | None] = {}
+        # (event, then-callback) collected during a batch and written once, deduplicated in bulk.
+        self._events: list[tuple[TicketEvent, Callable[[], None] | None]] = []
+        self._new_targets: list[_NewTarget] = []
+
+    def _schedule(self, calendar_id: int | None) -> Schedule | None:
+        if calendar_id not in self._schedules:
+            self._schedules[calendar_id] = schedule_for(self.session, calendar_id)
+        return self._schedules[calendar_id]
+
+    def _emit(
+        self, t: Ticket, kind: EventKind, at: datetime, dedupe_key: str, then: Callable[[], None] | None, **data: Any
+    ) -> None:
+        ev = TicketEvent(ticket_id=t.id, kind=kind.value, actor_id=None, at=at, data=data, dedupe_key=dedupe_key)
+        self._events.append((ev, then))
+
+    def _write_events(self) -> None:
+        if not self._events:
+            return
+        keys = [ev.dedupe_key for ev, _ in self._events]
+        existing: set[str] = set()
+        for i in range(0, len(keys), 500):
+            existing.update(
+                k
+                for k in self.session.scalars(
+                    select(TicketEvent.dedupe_key).where(TicketEvent.dedupe_key.in_(keys[i : i + 500]))
+                )
+                if k
+            )
+        fresh = [(ev, then) for ev, then in self._events if ev.dedupe_key not in existing]
+        self._events = []
+        if len(fresh) == 1:  # live path: a concurrent writer may race us on the unique key
+            ev, then = fresh[0]
+            try:
+                with self.session.begin_nested():
+                    self.session.add(ev)
+            except IntegrityError:
+                return
+            if then is not None:
+                then()
+            return
+        if fresh:
+            self.session.connection().execute(
+                insert(cast(Table, TicketEvent.__table__)),
+                [
+                    {
+                        "ticket_id": ev.ticket_id,
+                        "kind": ev.kind,
+                        "actor_id": None,
+                        "at": ev.at,
+                        "from_status": None,
+                        "to_status": None,
+                        "data": ev.data,
+                        "dedupe_key": ev.dedupe_key,
+                    }
+                    for ev, _ in fresh
+                ],
+            )
+        for _, then in fresh:
+            if then is not None:
+                then()
 
     def sync(self, tickets: Sequence[Ticket]) -> None:
         if not tickets:
             return
+        with self.session.no_autoflush:
+            self._sync(tickets)
+        if self._new_targets:
+            # Core executemany on the table: the ORM bulk path would emit one INSERT per row here.
+            self.session.connection().execute(
+                insert(cast(Table, TicketSla.__table__)), [row.values() for row in self._new_targets]
+            )
+            self._new_targets = []
+        self._write_events()
+
+    def _sync(self, tickets: Sequence[Ticket]) -> None:
         s = self.session
         tiers = dict(
             s.execute(
@@ -624,7 +728,7 @@ class Syncer:
         results: list[TargetResult] = []
         schedule: Schedule | None = None
         if policy is not None and not policy.no_sla:
-            schedule = schedule_for(self.session, policy.calendar_id)
+            schedule = self._schedule(policy.calendar_id)
             results = evaluate(
                 history,
                 target_specs(policy, t.priority),
@@ -637,21 +741,12 @@ class Syncer:
         for r in results:
             key = (r.metric.value, r.cycle)
             seen.add(key)
-            row = rows.get(key)
+            row: TicketSla | _NewTarget | None = rows.get(key)
             if row is None:
-                row = TicketSla(
-                    ticket_id=t.id,
-                    metric=r.metric.value,
-                    cycle=r.cycle,
-                    clock=r.clock.value,
-                    target_minutes=r.target_minutes,
-                    state=TargetState.active.value,
-                    warned=False,
-                    started_at=r.started_at,
-                    updated_at=self.now,
-                )
-                self.session.add(row)
-                rows[key] = row
+                # New rows are plain records inserted in one executemany at the end of the batch.
+                new = _NewTarget(t.id, r.metric.value, r.cycle, r.started_at, self.now)
+                self._new_targets.append(new)
+                row = new
             self._apply(t, row, r, policy, schedule)
         for key, row in rows.items():
             if key not in seen and row.state not in FINAL:
@@ -660,7 +755,12 @@ class Syncer:
                 row.updated_at = self.now
 
     def _apply(
-        self, t: Ticket, row: TicketSla, r: TargetResult, policy: SlaPolicy | None, schedule: Schedule | None
+        self,
+        t: Ticket,
+        row: TicketSla | _NewTarget,
+        r: TargetResult,
+        policy: SlaPolicy | None,
+        schedule: Schedule | None,
     ) -> None:
         was_breached = row.state == TargetState.breached.value
         was_warned = row.warned
@@ -695,35 +795,36 @@ class Syncer:
             self._breach_event(t, row, at)
         row.next_check_at = _next_check(row)
 
-    def _warn_event(self, t: Ticket, row: TicketSla, at: datetime) -> None:
-        if record_event(
-            self.session,
-            t.id,
+    def _warn_event(self, t: Ticket, row: TicketSla | _NewTarget, at: datetime) -> None:
+        def then() -> None:
+            schedule_sla_steps(self.session, self.rules, t, row.metric, EscalationTrigger.sla_warning, at)
+
+        self._emit(
+            t,
             EventKind.sla_warning,
             at,
-            dedupe_key=f"sla:{t.id}:{row.metric}:{row.cycle}:warn",
+            f"sla:{t.id}:{row.metric}:{row.cycle}:warn",
+            None if self.backfill else then,
             metric=row.metric,
             cycle=row.cycle,
             due_at=row.due_at.isoformat() if row.due_at else None,
-        ):
-            schedule_sla_steps(self.session, self.rules, t, row.metric, EscalationTrigger.sla_warning, at)
+        )
 
-    def _breach_event(self, t: Ticket, row: TicketSla, at: datetime) -> None:
-        if (
-            record_event(
-                self.session,
-                t.id,
-                EventKind.sla_breached,
-                at,
-                dedupe_key=f"sla:{t.id}:{row.metric}:{row.cycle}:breach",
-                metric=row.metric,
-                cycle=row.cycle,
-                due_at=row.due_at.isoformat() if row.due_at else None,
-                target_minutes=row.target_minutes,
-            )
-            and not self.backfill
-        ):
+    def _breach_event(self, t: Ticket, row: TicketSla | _NewTarget, at: datetime) -> None:
+        def then() -> None:
             schedule_sla_steps(self.session, self.rules, t, row.metric, EscalationTrigger.sla_breach, at)
+
+        self._emit(
+            t,
+            EventKind.sla_breached,
+            at,
+            f"sla:{t.id}:{row.metric}:{row.cycle}:breach",
+            None if self.backfill else then,
+            metric=row.metric,
+            cycle=row.cycle,
+            due_at=row.due_at.isoformat() if row.due_at else None,
+            target_minutes=row.target_minutes,
+        )
 
     def _sync_time_steps(self, tickets: Sequence[Ticket], tiers: dict[int, str]) -> None:
         """Schedule or cancel the age-based ladder levels (no first response / unresolved)."""
@@ -748,9 +849,7 @@ class Syncer:
             solved = STATUS_CATEGORY.get(t.status) in ("solved", "closed") or t.merged_into_id is not None
             for rule in rules:
                 pending = not solved and (
-                    t.first_response_at is None
-                    if rule.trigger == EscalationTrigger.no_first_response.value
-                    else True
+                    t.first_response_at is None if rule.trigger == EscalationTrigger.no_first_response.value else True
                 )
                 live = pending and _matches(rule.conditions or {}, facts)
                 for level, spec in enumerate(rule.levels):
@@ -777,7 +876,7 @@ class Syncer:
                         st.next_check_at = None
 
 
-def _next_check(row: TicketSla) -> datetime | None:
+def _next_check(row: TicketSla | _NewTarget) -> datetime | None:
     if row.state != TargetState.active.value or row.due_at is None:
         return None
     if not row.warned and row.warn_at is not None and row.warn_at < row.due_at:
@@ -838,9 +937,7 @@ def schedule_sla_steps(
     at: datetime,
 ) -> None:
     tier = (
-        session.scalar(select(Customer.tier).where(Customer.id == ticket.customer_id))
-        if ticket.customer_id
-        else None
+        session.scalar(select(Customer.tier).where(Customer.id == ticket.customer_id)) if ticket.customer_id else None
     )
     facts = ticket_facts(ticket, tier)
     for rule in rules:
@@ -859,9 +956,7 @@ def schedule_sla_steps(
             )
             if exists is None:
                 session.add(
-                    EscalationStep(
-                        ticket_id=ticket.id, rule_id=rule.id, level=level, due_at=due, next_check_at=due
-                    )
+                    EscalationStep(ticket_id=ticket.id, rule_id=rule.id, level=level, due_at=due, next_check_at=due)
                 )
 
 
@@ -904,9 +999,7 @@ def scan_due(db: Database, now: datetime | None = None, limit: int = 500) -> int
             tickets = {
                 t.id: t
                 for t in s.scalars(
-                    select(Ticket).where(
-                        Ticket.id.in_({r.ticket_id for r in rows} | {st.ticket_id for st in steps})
-                    )
+                    select(Ticket).where(Ticket.id.in_({r.ticket_id for r in rows} | {st.ticket_id for st in steps}))
                 )
             }
             rules = _active_rules(s)
@@ -937,9 +1030,7 @@ def scan_due(db: Database, now: datetime | None = None, limit: int = 500) -> int
                 return handled
 
 
-def _check_target(
-    session: Session, rules: Sequence[EscalationRule], t: Ticket, row: TicketSla, now: datetime
-) -> None:
+def _check_target(session: Session, rules: Sequence[EscalationRule], t: Ticket, row: TicketSla, now: datetime) -> None:
     if row.state != TargetState.active.value or row.due_at is None:
         row.next_check_at = None
         return
@@ -994,17 +1085,11 @@ def _recipients(session: Session, ticket: Ticket, action: dict[str, Any]) -> lis
             if mgr:
                 ids.add(mgr)
         elif role == "admin":
-            ids.update(
-                session.scalars(
-                    select(User.id).where(User.role == Role.admin.value, User.is_active.is_(True))
-                )
-            )
+            ids.update(session.scalars(select(User.id).where(User.role == Role.admin.value, User.is_active.is_(True))))
     return sorted(ids)
 
 
-def fire_step(
-    session: Session, step: EscalationStep, ticket: Ticket, rule: EscalationRule, now: datetime
-) -> None:
+def fire_step(session: Session, step: EscalationStep, ticket: Ticket, rule: EscalationRule, now: datetime) -> None:
     """Run one ladder level's actions once, and record the firing as a ticket event."""
     from servicelens.alerts import service as alerts
 
@@ -1025,9 +1110,7 @@ def fire_step(
             if ticket.flag_color != action["color"]:
                 previous = ticket.flag_color
                 ticket.flag_color = action["color"]
-                record_event(
-                    session, ticket.id, EventKind.flagged, now, color=action["color"], previous=previous
-                )
+                record_event(session, ticket.id, EventKind.flagged, now, color=action["color"], previous=previous)
             done.append({"type": "flag", "color": action["color"]})
         elif kind == "priority":
             old = ticket.priority
@@ -1156,23 +1239,13 @@ def _check_rule(session: Session, body: RuleIn) -> None:
             if action.type == "flag" and action.color is None:
                 errors.append({"field": f"levels.{i}.actions.{j}.color", "reason": "flag needs a color"})
             if action.type == "priority" and action.set is None and action.raise_levels is None:
-                errors.append(
-                    {"field": f"levels.{i}.actions.{j}", "reason": "priority needs set or raise_levels"}
-                )
+                errors.append({"field": f"levels.{i}.actions.{j}", "reason": "priority needs set or raise_levels"})
             if action.type == "reassign" and action.to is None:
                 errors.append({"field": f"levels.{i}.actions.{j}.to", "reason": "reassign needs 'to'"})
-            if (
-                action.type == "reassign"
-                and isinstance(action.to, int)
-                and session.get(User, action.to) is None
-            ):
-                errors.append(
-                    {"field": f"levels.{i}.actions.{j}.to", "reason": f"user {action.to} does not exist"}
-                )
+            if action.type == "reassign" and isinstance(action.to, int) and session.get(User, action.to) is None:
+                errors.append({"field": f"levels.{i}.actions.{j}.to", "reason": f"user {action.to} does not exist"})
             if action.type == "notify" and not action.roles and not action.user_ids:
-                errors.append(
-                    {"field": f"levels.{i}.actions.{j}", "reason": "notify needs roles or user_ids"}
-                )
+                errors.append({"field": f"levels.{i}.actions.{j}", "reason": "notify needs roles or user_ids"})
             if action.type == "webhook":
                 from servicelens.alerts.models import NotificationChannel
 
@@ -1270,9 +1343,7 @@ def target_out(r: TicketSla) -> TargetOut:
 def ticket_sla(session: Session, ticket_id: int) -> TicketSlaOut:
     rows = list(
         session.scalars(
-            select(TicketSla)
-            .where(TicketSla.ticket_id == ticket_id)
-            .order_by(TicketSla.metric, TicketSla.cycle)
+            select(TicketSla).where(TicketSla.ticket_id == ticket_id).order_by(TicketSla.metric, TicketSla.cycle)
         )
     )
     policy = session.get(SlaPolicy, rows[0].policy_id) if rows and rows[0].policy_id else None
@@ -1311,9 +1382,7 @@ def badges(session: Session, ticket_ids: Sequence[int]) -> dict[int, dict[str, A
         return out
     rank = {"breached": 0, "active": 1, "paused": 2, "achieved": 3, "cancelled": 4}
     for r in session.scalars(
-        select(TicketSla).where(
-            TicketSla.ticket_id.in_(ticket_ids), TicketSla.state != TargetState.cancelled.value
-        )
+        select(TicketSla).where(TicketSla.ticket_id.in_(ticket_ids), TicketSla.state != TargetState.cancelled.value)
     ):
         cand = {
             "metric": r.metric,
@@ -1339,11 +1408,7 @@ def preview(session: Session, body: PreviewIn) -> PreviewOut:
         t = session.get(Ticket, body.ticket_id)
         if t is None:
             raise not_found("ticket", body.ticket_id)
-        tier = (
-            session.scalar(select(Customer.tier).where(Customer.id == t.customer_id))
-            if t.customer_id
-            else None
-        )
+        tier = session.scalar(select(Customer.tier).where(Customer.id == t.customer_id)) if t.customer_id else None
         facts = ticket_facts(t, tier)
         created = t.created_at
     else:
@@ -1539,10 +1604,7 @@ def node_checks(
 
 def due_count(session: Session) -> int:
     return int(
-        session.scalar(
-            select(func.count()).select_from(TicketSla).where(TicketSla.next_check_at.is_not(None))
-        )
-        or 0
+        session.scalar(select(func.count()).select_from(TicketSla).where(TicketSla.next_check_at.is_not(None))) or 0
     )
 
 
