@@ -26,12 +26,14 @@ from servicelens.core.errors import install_handlers, problem_response
 from servicelens.core.security import LoginRateLimiter
 from servicelens.customers.router import router as customers_router
 from servicelens.imports.router import router as imports_router
+from servicelens.jobs_router import router as jobs_router
 from servicelens.org.router import auth_router
 from servicelens.org.router import router as org_router
 from servicelens.products.router import router as products_router
 from servicelens.sla.router import router as sla_router
 from servicelens.sla.router import ticket_router as sla_ticket_router
 from servicelens.tickets.router import router as tickets_router
+from servicelens.worker import start_embedded_worker
 
 API_PREFIX = "/api/v1"
 # Routes reachable without credentials (the OpenAPI walk test checks every other route answers 401).
@@ -56,16 +58,26 @@ def api_router() -> APIRouter:
         alerts_router,
     ):
         api.include_router(r)
+    api.include_router(jobs_router)
     return api
 
 
-def create_app(database_url: str | None = None, db: Database | None = None) -> FastAPI:
+def create_app(
+    database_url: str | None = None, db: Database | None = None, *, embedded_worker: bool | None = None
+) -> FastAPI:
+    """``embedded_worker``: run the SQLite job worker thread in this process (see
+    servicelens.worker.start_embedded_worker); default: only when the app owns its database, so
+    tests that pass ``db=`` run jobs explicitly with ``servicelens.core.jobs.drain``."""
     settings = get_settings()
     database = db or Database(database_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        run_worker = embedded_worker if embedded_worker is not None else db is None
+        worker = start_embedded_worker(database) if run_worker else None
         yield
+        if worker is not None:
+            worker.stop()
         if db is None:
             database.dispose()
 
