@@ -249,8 +249,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     upgrade(database.engine)
     generate(database, tickets=600, seed=7, days=60, console=Console(quiet=True))
     port = _free_port()
+    # The embedded job worker runs the SLA scanner, so breaches happen while a browser watches.
     server = uvicorn.Server(
-        uvicorn.Config(create_app(db=database), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(db=database, embedded_worker=True), host="127.0.0.1", port=port, log_level="warning"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
