@@ -186,11 +186,18 @@ def update_customer(session: Session, subject: Subject, customer_id: int, body: 
     c = _load(session, subject, customer_id)
     changes = body.model_dump(exclude_unset=True)
     _check_refs(session, changes.get("region_id"), changes.get("sales_owner_id"))
+    old_tier = c.tier
     for field, value in changes.items():
         if field in ("name", "tier", "is_member") and value is None:
             raise ProblemError(422, "validation_error", "Invalid request", f"{field} cannot be null")
         setattr(c, field, value.value if hasattr(value, "value") else value)
     c.updated_at = utcnow()
+    if c.tier != old_tier:
+        # The tier chooses SLA policies: the customer's open tickets get their targets re-evaluated.
+        from servicelens.sla.service import resync_customer_tickets
+
+        session.flush()
+        resync_customer_tickets(session, c.id)
     return c
 
 

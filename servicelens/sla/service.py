@@ -890,6 +890,15 @@ def sync_ticket(session: Session, ticket: Ticket, now: datetime | None = None) -
     Syncer(session, now).sync([ticket])
 
 
+def resync_customer_tickets(session: Session, customer_id: int) -> int:
+    """Re-evaluate the open tickets of one customer (its tier changed)."""
+    tickets = list(
+        session.scalars(select(Ticket).where(Ticket.customer_id == customer_id, Ticket.status.in_(OPEN_STATUSES)))
+    )
+    Syncer(session).sync(tickets)
+    return len(tickets)
+
+
 def _queue_rebuild(session: Session, *, policy_id: int | None = None, calendar_id: int | None = None) -> None:
     from servicelens.core.jobs import enqueue
 

@@ -371,3 +371,11 @@ def test_node_checks_A17_A18(db: Database, org: Org, admin_client: TestClient) -
     assert round(res.share or 0, 4) == 0.8061 and res.passed
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Ticket)) == 200
+
+
+def test_tier_change_reevaluates_open_tickets(admin_client: TestClient, org: Org, sla_setup: Any) -> None:
+    t = _ticket(admin_client, org, customer_id=org.customer_regular)  # regular complaint → 120 min
+    assert _targets(admin_client, t["id"])["first_reply#1"]["target_minutes"] == 120
+    r = admin_client.patch(f"/api/v1/customers/{org.customer_regular}", json={"tier": "vip"})
+    assert r.status_code == 200
+    assert _targets(admin_client, t["id"])["first_reply#1"]["target_minutes"] == 30  # VIP complaint policy
