@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, delete, false, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, false, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -1384,29 +1384,30 @@ def ticket_sla(session: Session, ticket_id: int) -> TicketSlaOut:
     )
 
 
+_BADGE_ROWS = select(
+    TicketSla.ticket_id, TicketSla.metric, TicketSla.state, TicketSla.due_at, TicketSla.warned, TicketSla.breached_at
+).where(TicketSla.ticket_id.in_(bindparam("ids", expanding=True)), TicketSla.state != TargetState.cancelled.value)
+_BADGE_RANK = {"breached": 0, "active": 1, "paused": 2, "achieved": 3}
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
 def badges(session: Session, ticket_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """The most urgent target per ticket, for list badges (one query per page)."""
     out: dict[int, dict[str, Any]] = {}
+    best: dict[int, tuple[int, datetime]] = {}
     if not ticket_ids:
         return out
-    rank = {"breached": 0, "active": 1, "paused": 2, "achieved": 3, "cancelled": 4}
-    for r in session.scalars(
-        select(TicketSla).where(TicketSla.ticket_id.in_(ticket_ids), TicketSla.state != TargetState.cancelled.value)
-    ):
-        cand = {
-            "metric": r.metric,
-            "state": r.state,
-            "due_at": r.due_at,
-            "warned": r.warned,
-            "breached_at": r.breached_at,
-        }
-        cur = out.get(r.ticket_id)
-        key = (rank.get(r.state, 9), r.due_at or datetime.max.replace(tzinfo=UTC))
-        if cur is None or key < (
-            rank.get(cur["state"], 9),
-            cur["due_at"] or datetime.max.replace(tzinfo=UTC),
-        ):
-            out[r.ticket_id] = cand
+    for r in session.execute(_BADGE_ROWS, {"ids": list(ticket_ids)}):
+        key = (_BADGE_RANK.get(r.state, 9), r.due_at or _NEVER)
+        if r.ticket_id not in best or key < best[r.ticket_id]:
+            best[r.ticket_id] = key
+            out[r.ticket_id] = {
+                "metric": r.metric,
+                "state": r.state,
+                "due_at": r.due_at,
+                "warned": r.warned,
+                "breached_at": r.breached_at,
+            }
     return out
 
 
