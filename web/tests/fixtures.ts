@@ -64,5 +64,7 @@ export function referenceResponse(url: string): Response | undefined {
     return emptyPage()
   }
   if (url.startsWith('/api/v1/tickets?customer_id=')) return emptyPage()
+  const sla = /^\/api\/v1\/tickets\/(\d+)\/sla$/.exec(url)
+  if (sla) return json(200, { ticket_id: Number(sla[1]), policy: null, targets: [], escalations: [], warnings: [] })
   return undefined
 }

@@ -58,7 +58,7 @@ describe('i18n completeness', () => {
       i18n.global.locale.value = locale
       for (const key of zhKeys.keys()) {
         try {
-          const out = i18n.global.t(key, { n: 1, module: 'm', status: 's', value: 'v', kind: 'k', from: 'a', to: 'b', name: 'x', code: 'c', note: 'z', field: 'f', color: 'red', subject: 'x' })
+          const out = i18n.global.t(key, { n: 1, module: 'm', status: 's', value: 'v', kind: 'k', from: 'a', to: 'b', name: 'x', code: 'c', note: 'z', field: 'f', color: 'red', subject: 'x', time: 't', metric: 'm', due: 'd', share: 's', years: 'y', error: 'e' })
           if (out === key) errors.push(`${locale}:${key}`)
         } catch (e) {
           errors.push(`${locale}:${key}: ${String(e)}`)

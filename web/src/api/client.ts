@@ -147,7 +147,10 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
   const upper = method.toUpperCase()
   const headers: Record<string, string> = { Accept: 'application/json' }
   let body: BodyInit | undefined
-  if (opts.body !== undefined) {
+  if (opts.body instanceof FormData) {
+    // Multipart upload: the browser sets the Content-Type with its boundary.
+    body = opts.body
+  } else if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json'
     body = JSON.stringify(opts.body)
   }
@@ -184,4 +187,11 @@ export const api = {
   patch: <T>(path: string, body?: unknown, opts?: RequestOptions) => request<T>('PATCH', path, { ...opts, body }),
   put: <T>(path: string, body?: unknown, opts?: RequestOptions) => request<T>('PUT', path, { ...opts, body }),
   delete: <T>(path: string, opts?: RequestOptions) => request<T>('DELETE', path, opts),
+  /** POST one file as multipart/form-data (field `file`), with the CSRF header like any write. */
+  upload: <T>(path: string, file: File | Blob, filename?: string, opts?: RequestOptions) => {
+    const form = new FormData()
+    if (filename !== undefined) form.append('file', file, filename)
+    else form.append('file', file)
+    return request<T>('POST', path, { ...opts, body: form })
+  },
 }

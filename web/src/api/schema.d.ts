@@ -382,15 +382,894 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/imports/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import customers, products or tickets from a file (per-row results)
+         * @description Upload a file as multipart field ``file``. Rows are numbered from 1 for the first line after
+         *     the header (NDJSON: the line number). Good rows are stored, bad rows come back in ``errors``.
+         */
+        post: operations["import_file_api_v1_imports__kind__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{kind}/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An empty import file with the header row */
+        get: operations["import_template_api_v1_imports__kind__template_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export rows you may see, in the import columns */
+        get: operations["export_api_v1_exports__kind__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sla/calendars": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Calendars */
+        get: operations["list_calendars_api_v1_sla_calendars_get"];
+        put?: never;
+        /** Create Calendar */
+        post: operations["create_calendar_api_v1_sla_calendars_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sla/calendars/{calendar_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Calendar */
+        get: operations["get_calendar_api_v1_sla_calendars__calendar_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Calendar */
+        delete: operations["delete_calendar_api_v1_sla_calendars__calendar_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Calendar */
+        patch: operations["update_calendar_api_v1_sla_calendars__calendar_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/sla/calendars/{calendar_id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Version
+         * @description New weekly hours effective from a date (today or later); earlier dates keep their hours.
+         */
+        post: operations["add_version_api_v1_sla_calendars__calendar_id__versions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sla/calendars/{calendar_id}/overrides": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set Override */
+        put: operations["set_override_api_v1_sla_calendars__calendar_id__overrides_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sla/calendars/{calendar_id}/holidays": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Holidays
+         * @description Import holidays and make-up workdays from CSV (date,kind,name) or iCalendar (.ics).
+         */
+        post: operations["import_holidays_api_v1_sla_calendars__calendar_id__holidays_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sla/calendars/{calendar_id}/compute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Compute
+         * @description Preview: start + N business minutes, or business minutes between two instants.
+         */
+        post: operations["compute_api_v1_sla_calendars__calendar_id__compute_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sla/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Policies */
+        get: operations["list_policies_api_v1_sla_policies_get"];
+        put?: never;
+        /** Create Policy */
+        post: operations["create_policy_api_v1_sla_policies_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sla/policies/{policy_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Update Policy */
+        put: operations["update_policy_api_v1_sla_policies__policy_id__put"];
+        post?: never;
+        /** Delete Policy */
+        delete: operations["delete_policy_api_v1_sla_policies__policy_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sla/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview
+         * @description Which policy applies to this ticket (or these ticket fields) and what its deadlines are.
+         */
+        post: operations["preview_api_v1_sla_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sla/escalation-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Rules */
+        get: operations["list_rules_api_v1_sla_escalation_rules_get"];
+        put?: never;
+        /** Create Rule */
+        post: operations["create_rule_api_v1_sla_escalation_rules_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sla/escalation-rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Update Rule */
+        put: operations["update_rule_api_v1_sla_escalation_rules__rule_id__put"];
+        post?: never;
+        /** Delete Rule */
+        delete: operations["delete_rule_api_v1_sla_escalation_rules__rule_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sla/at-risk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * At Risk
+         * @description Supervisor queue: open tickets breached or due within the window, most urgent first.
+         */
+        get: operations["at_risk_api_v1_sla_at_risk_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sla/node-checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Node Checks
+         * @description Node checks (节点考核) of tickets created in [start, end).
+         *
+         *     Defaults: responded within 2 h ≥ 90 %, resolved within 48 h ≥ 80 % (calendar clock).
+         */
+        get: operations["node_checks_api_v1_sla_node_checks_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/{ticket_id}/sla": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ticket Sla */
+        get: operations["ticket_sla_api_v1_tickets__ticket_id__sla_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Notifications
+         * @description The caller's notifications, newest first; ``unread=true`` for the unread ones only.
+         */
+        get: operations["list_notifications_api_v1_notifications_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/unread-count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Unread Count */
+        get: operations["unread_count_api_v1_notifications_unread_count_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Read All */
+        post: operations["read_all_api_v1_notifications_read_all_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{notification_id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Read One */
+        post: operations["read_one_api_v1_notifications__notification_id__read_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Preferences */
+        get: operations["get_preferences_api_v1_notifications_preferences_get"];
+        /** Put Preferences */
+        put: operations["put_preferences_api_v1_notifications_preferences_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream
+         * @description Server-sent events: ``event: notification`` (JSON data, ``id`` = notification id) for each new
+         *     in-app notification of the caller, heartbeat comments, reconnect with ``Last-Event-ID``.
+         *
+         *     The stream polls the notifications table, so notifications created by any process appear.
+         */
+        get: operations["stream_api_v1_notifications_stream_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Channels */
+        get: operations["list_channels_api_v1_admin_channels_get"];
+        put?: never;
+        /**
+         * Create Channel
+         * @description Add a channel. The config is validated for its kind (URLs: http(s) only, never this server);
+         *     secrets are masked in every response.
+         */
+        post: operations["create_channel_api_v1_admin_channels_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/channels/{channel_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Channel */
+        get: operations["get_channel_api_v1_admin_channels__channel_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Channel */
+        delete: operations["delete_channel_api_v1_admin_channels__channel_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Channel */
+        patch: operations["update_channel_api_v1_admin_channels__channel_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/admin/channels/{channel_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Channel
+         * @description Send a bilingual test message through the channel now and return the delivery result.
+         */
+        post: operations["test_channel_api_v1_admin_channels__channel_id__test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Deliveries
+         * @description The delivery log, newest first (``status=dead`` is the dead-letter list).
+         */
+        get: operations["list_deliveries_api_v1_admin_deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/deliveries/{delivery_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Delivery */
+        get: operations["get_delivery_api_v1_admin_deliveries__delivery_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/deliveries/{delivery_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry Delivery
+         * @description Queue a dead delivery again (a fresh series of attempts).
+         */
+        post: operations["retry_delivery_api_v1_admin_deliveries__delivery_id__retry_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Jobs
+         * @description Jobs, newest first; ``status=dead`` is the dead-letter view.
+         */
+        get: operations["list_jobs_api_v1_admin_jobs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/jobs/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Job Stats
+         * @description Counts by status and by kind × status; ``oldest_due_at`` shows the queue lag.
+         */
+        get: operations["job_stats_api_v1_admin_jobs_stats_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/jobs/retry-dead": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry Dead
+         * @description Re-queue every dead job (optionally of one kind), attempts reset.
+         */
+        post: operations["retry_dead_api_v1_admin_jobs_retry_dead_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/jobs/{job_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry Job
+         * @description Re-queue a dead job (or one waiting for its next retry) to run now; 409 otherwise.
+         */
+        post: operations["retry_job_api_v1_admin_jobs__job_id__retry_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ActionIn */
+        ActionIn: {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "flag" | "priority" | "reassign" | "notify" | "webhook";
+            color?: components["schemas"]["FlagColor"] | null;
+            set?: components["schemas"]["Priority"] | null;
+            /** Raise Levels */
+            raise_levels?: number | null;
+            /** To */
+            to?: ("team_supervisor" | "regional_manager") | number | null;
+            /** Roles */
+            roles?: ("assignee" | "team_supervisor" | "regional_manager" | "admin")[];
+            /** User Ids */
+            user_ids?: number[];
+            /** Channel Ids */
+            channel_ids?: number[];
+        };
+        /** Body_import_holidays_api_v1_sla_calendars__calendar_id__holidays_post */
+        Body_import_holidays_api_v1_sla_calendars__calendar_id__holidays_post: {
+            /** File */
+            file: string;
+        };
+        /** CalendarComputeIn */
+        CalendarComputeIn: {
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /** Minutes */
+            minutes?: number | null;
+            /** End */
+            end?: string | null;
+        };
+        /** CalendarComputeOut */
+        CalendarComputeOut: {
+            /** Due At */
+            due_at?: string | null;
+            /** Business Minutes */
+            business_minutes?: number | null;
+            /** Days */
+            days: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** CalendarCreate */
+        CalendarCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Tz
+             * @default Asia/Shanghai
+             */
+            tz?: string;
+            /**
+             * Observe Statutory
+             * @default true
+             */
+            observe_statutory?: boolean;
+            /**
+             * Statutory Region
+             * @default CN
+             */
+            statutory_region?: "CN" | null;
+            /** Weekly Hours */
+            weekly_hours?: {
+                [key: string]: string[][];
+            };
+            /**
+             * Effective From
+             * Format: date
+             * @default 2000-01-01
+             */
+            effective_from?: string;
+            /**
+             * Makeup Template Weekday
+             * @default 0
+             */
+            makeup_template_weekday?: number;
+            /** Overrides */
+            overrides?: components["schemas"]["CalendarOverrideIn"][];
+        };
+        /** CalendarOut */
+        CalendarOut: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Tz */
+            tz: string;
+            /** Observe Statutory */
+            observe_statutory: boolean;
+            /** Statutory Region */
+            statutory_region: string | null;
+            /** Versions */
+            versions: components["schemas"]["CalendarVersionIn"][];
+            /** Overrides */
+            overrides: components["schemas"]["CalendarOverrideIn"][];
+            /** Holidays */
+            holidays: components["schemas"]["HolidayOut"][];
+            /**
+             * Coverage Warnings
+             * @description Years its deadlines can reach that lack holiday data
+             */
+            coverage_warnings: number[];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** CalendarOverrideIn */
+        CalendarOverrideIn: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "closed" | "open";
+            /** Hours */
+            hours?: string[][] | null;
+            /**
+             * Name
+             * @default
+             */
+            name?: string;
+        };
+        /** CalendarPatch */
+        CalendarPatch: {
+            /** Name */
+            name?: string | null;
+            /** Tz */
+            tz?: string | null;
+            /** Observe Statutory */
+            observe_statutory?: boolean | null;
+            /** Statutory Region */
+            statutory_region?: "CN" | null;
+        };
+        /** CalendarVersionIn */
+        CalendarVersionIn: {
+            /**
+             * Effective From
+             * Format: date
+             */
+            effective_from: string;
+            /**
+             * Weekly Hours
+             * @description weekday "0" (Monday) … "6" → [["09:00","12:00"],["13:00","18:00"]]
+             */
+            weekly_hours: {
+                [key: string]: string[][];
+            };
+            /**
+             * Makeup Template Weekday
+             * @default 0
+             */
+            makeup_template_weekday?: number;
+        };
         /**
          * Channel
          * @enum {string}
          */
         Channel: "phone" | "web" | "email" | "wechat" | "sms" | "app" | "api" | "social";
+        /** ChannelCreate */
+        ChannelCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "smtp" | "webhook" | "wecom" | "dingtalk" | "sms" | "wechat";
+            /** Config */
+            config: {
+                [key: string]: unknown;
+            };
+            /**
+             * Is Active
+             * @default true
+             */
+            is_active?: boolean;
+        };
+        /** ChannelOut */
+        ChannelOut: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Kind */
+            kind: string;
+            /**
+             * Config
+             * @description Secrets are masked
+             */
+            config: {
+                [key: string]: unknown;
+            };
+            /** Is Active */
+            is_active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** ChannelPatch */
+        ChannelPatch: {
+            /** Name */
+            name?: string | null;
+            /**
+             * Config
+             * @description Merged over the stored config; masked secrets sent back are kept.
+             */
+            config?: {
+                [key: string]: unknown;
+            } | null;
+            /** Is Active */
+            is_active?: boolean | null;
+        };
+        /** ChannelTestIn */
+        ChannelTestIn: {
+            /**
+             * To
+             * @description Recipient for email/SMS/WeChat channels; defaults to your own address or phone
+             */
+            to?: string | null;
+        };
+        /** ChannelTestResult */
+        ChannelTestResult: {
+            /** Ok */
+            ok: boolean;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "sent" | "failed" | "dead";
+            /** Delivery Id */
+            delivery_id: number;
+            /** Target */
+            target: string;
+            /** Error */
+            error: string | null;
+            /** Status Code */
+            status_code: number | null;
+            /** Duration Ms */
+            duration_ms: number;
+        };
         /** CommentIn */
         CommentIn: {
             /** Body */
@@ -594,6 +1473,48 @@ export interface components {
          * @enum {string}
          */
         CustomerTier: "vip" | "regular";
+        /** DeliveryOut */
+        DeliveryOut: {
+            /** Id */
+            id: number;
+            /** Notification Id */
+            notification_id: number | null;
+            /** Channel Id */
+            channel_id: number | null;
+            /** Channel Name */
+            channel_name: string | null;
+            /** Channel Kind */
+            channel_kind: string;
+            /** Target */
+            target: string;
+            /** Status */
+            status: string;
+            /** Attempts */
+            attempts: number;
+            /** Last Error */
+            last_error: string | null;
+            /** Title */
+            title: string | null;
+            /** Scheduled For */
+            scheduled_for: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Sent At */
+            sent_at: string | null;
+        };
+        /**
+         * EscalationTrigger
+         * @enum {string}
+         */
+        EscalationTrigger: "no_first_response" | "unresolved" | "sla_warning" | "sla_breach";
+        /**
+         * FileFormat
+         * @enum {string}
+         */
+        FileFormat: "csv" | "xlsx" | "ndjson";
         /**
          * FlagColor
          * @enum {string}
@@ -614,6 +1535,136 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /** HolidayImportResult */
+        HolidayImportResult: {
+            /** Imported */
+            imported: number;
+            /** Errors */
+            errors: {
+                [key: string]: unknown;
+            }[];
+            /** Years */
+            years: number[];
+        };
+        /** HolidayOut */
+        HolidayOut: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Kind */
+            kind: string;
+            /** Name */
+            name: string;
+        };
+        /**
+         * ImportKind
+         * @enum {string}
+         */
+        ImportKind: "customers" | "products" | "tickets";
+        /** ImportResult */
+        ImportResult: {
+            kind: components["schemas"]["ImportKind"];
+            format: components["schemas"]["FileFormat"];
+            /**
+             * Encoding
+             * @description Detected text encoding (utf-8, utf-8-sig, gbk, gb18030…); null for XLSX
+             */
+            encoding: string | null;
+            /** Source */
+            source: string;
+            /** Dry Run */
+            dry_run: boolean;
+            /**
+             * Total
+             * @description Data rows read (header not counted)
+             */
+            total: number;
+            /** Created */
+            created: number;
+            /** Updated */
+            updated: number;
+            /**
+             * Unchanged
+             * @description Rows whose stored record already had these values
+             */
+            unchanged: number;
+            /** Failed */
+            failed: number;
+            /**
+             * Errors
+             * @description At most 1000 row errors, in file order
+             */
+            errors: components["schemas"]["RowError"][];
+            /** Errors Truncated */
+            errors_truncated: boolean;
+        };
+        /** JobOut */
+        JobOut: {
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Payload */
+            payload: {
+                [key: string]: unknown;
+            };
+            status: components["schemas"]["JobStatus"];
+            /** Attempts */
+            attempts: number;
+            /** Max Attempts */
+            max_attempts: number;
+            /**
+             * Run At
+             * Format: date-time
+             */
+            run_at: string;
+            /** Locked By */
+            locked_by: string | null;
+            /** Locked Until */
+            locked_until: string | null;
+            /** Last Error */
+            last_error: string | null;
+            /** Dedupe Key */
+            dedupe_key: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at: string | null;
+        };
+        /** JobStats */
+        JobStats: {
+            /** Total */
+            total: number;
+            /** By Status */
+            by_status: {
+                [key: string]: number;
+            };
+            /** By Kind */
+            by_kind: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+            /** Oldest Due At */
+            oldest_due_at: string | null;
+        };
+        /**
+         * JobStatus
+         * @enum {string}
+         */
+        JobStatus: "queued" | "running" | "done" | "dead";
+        /** LevelIn */
+        LevelIn: {
+            /** After Minutes */
+            after_minutes: number;
+            /** Actions */
+            actions: components["schemas"]["ActionIn"][];
+        };
         /** LoginIn */
         LoginIn: {
             /** Username */
@@ -632,10 +1683,101 @@ export interface components {
             /** Into Ticket Id */
             into_ticket_id: number;
         };
+        /** NodeCheckOut */
+        NodeCheckOut: {
+            /** Check */
+            check: string;
+            /** Metric */
+            metric: string;
+            /** Threshold Minutes */
+            threshold_minutes: number;
+            /** Clock */
+            clock: string;
+            /** Target Share */
+            target_share: number;
+            /** Met */
+            met: number;
+            /** Missed */
+            missed: number;
+            /** Immature */
+            immature: number;
+            /** Share */
+            share: number | null;
+            /** Passed */
+            passed: boolean | null;
+        };
+        /** NotificationOut */
+        NotificationOut: {
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Title */
+            title: string;
+            /** Body */
+            body: string;
+            /** Ticket Id */
+            ticket_id: number | null;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Read At */
+            read_at: string | null;
+        };
+        /** Page[ChannelOut] */
+        Page_ChannelOut_: {
+            /** Items */
+            items: components["schemas"]["ChannelOut"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+        };
         /** Page[CustomerSummary] */
         Page_CustomerSummary_: {
             /** Items */
             items: components["schemas"]["CustomerSummary"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+        };
+        /** Page[DeliveryOut] */
+        Page_DeliveryOut_: {
+            /** Items */
+            items: components["schemas"]["DeliveryOut"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+        };
+        /** Page[JobOut] */
+        Page_JobOut_: {
+            /** Items */
+            items: components["schemas"]["JobOut"][];
+            /** Total */
+            total: number;
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+        };
+        /** Page[NotificationOut] */
+        Page_NotificationOut_: {
+            /** Items */
+            items: components["schemas"]["NotificationOut"][];
             /** Total */
             total: number;
             /** Page */
@@ -709,6 +1851,178 @@ export interface components {
             /** Page Size */
             page_size: number;
         };
+        /** PolicyConditions */
+        PolicyConditions: {
+            /** Type */
+            type?: components["schemas"]["TicketType"][];
+            /** Priority */
+            priority?: components["schemas"]["Priority"][];
+            /** Tier */
+            tier?: ("vip" | "regular")[];
+            /** Channel */
+            channel?: components["schemas"]["Channel"][];
+            /** Product Id */
+            product_id?: number[];
+            /** Region Id */
+            region_id?: number[];
+            /** Customer Id */
+            customer_id?: number[];
+        };
+        /** PolicyIn */
+        PolicyIn: {
+            /** Name */
+            name: string;
+            /**
+             * Position
+             * @default 100
+             */
+            position?: number;
+            /**
+             * Is Active
+             * @default true
+             */
+            is_active?: boolean;
+            /**
+             * No Sla
+             * @default false
+             */
+            no_sla?: boolean;
+            conditions?: components["schemas"]["PolicyConditions"];
+            /** Calendar Id */
+            calendar_id?: number | null;
+            /** Targets */
+            targets?: components["schemas"]["TargetIn"][];
+            /**
+             * Pause Statuses
+             * @default [
+             *       "pending"
+             *     ]
+             */
+            pause_statuses?: ("new" | "open" | "pending" | "on_hold")[];
+            /**
+             * Warn Ratio
+             * @default 0.8
+             */
+            warn_ratio?: number;
+        };
+        /** PolicyOut */
+        PolicyOut: {
+            /** Name */
+            name: string;
+            /**
+             * Position
+             * @default 100
+             */
+            position?: number;
+            /**
+             * Is Active
+             * @default true
+             */
+            is_active?: boolean;
+            /**
+             * No Sla
+             * @default false
+             */
+            no_sla?: boolean;
+            conditions?: components["schemas"]["PolicyConditions"];
+            /** Calendar Id */
+            calendar_id?: number | null;
+            /** Targets */
+            targets?: components["schemas"]["TargetIn"][];
+            /**
+             * Pause Statuses
+             * @default [
+             *       "pending"
+             *     ]
+             */
+            pause_statuses?: ("new" | "open" | "pending" | "on_hold")[];
+            /**
+             * Warn Ratio
+             * @default 0.8
+             */
+            warn_ratio?: number;
+            /** Id */
+            id: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** PreferencesIn */
+        PreferencesIn: {
+            /**
+             * Channels
+             * @description in_app is always on (the inbox is the record of every notification).
+             */
+            channels?: ("in_app" | "email" | "sms" | "wechat")[];
+            /**
+             * Quiet Start
+             * @description HH:MM, organisation time
+             */
+            quiet_start?: string | null;
+            /**
+             * Quiet End
+             * @description HH:MM; may be overnight
+             */
+            quiet_end?: string | null;
+        };
+        /** PreferencesOut */
+        PreferencesOut: {
+            /** Channels */
+            channels: string[];
+            /** Quiet Start */
+            quiet_start: string | null;
+            /** Quiet End */
+            quiet_end: string | null;
+            /** Timezone */
+            timezone: string;
+            /** Quiet Now */
+            quiet_now: boolean;
+            /**
+             * Available
+             * @description Channels usable for this user right now
+             */
+            available: string[];
+        };
+        /** PreviewIn */
+        PreviewIn: {
+            /** Ticket Id */
+            ticket_id?: number | null;
+            type?: components["schemas"]["TicketType"] | null;
+            priority?: components["schemas"]["Priority"] | null;
+            channel?: components["schemas"]["Channel"] | null;
+            /** Tier */
+            tier?: ("vip" | "regular") | null;
+            /** Product Id */
+            product_id?: number | null;
+            /** Region Id */
+            region_id?: number | null;
+            /** Customer Id */
+            customer_id?: number | null;
+            /** Created At */
+            created_at?: string | null;
+        };
+        /** PreviewOut */
+        PreviewOut: {
+            /** Policy */
+            policy: {
+                [key: string]: unknown;
+            } | null;
+            /** No Sla */
+            no_sla: boolean;
+            /** Targets */
+            targets: {
+                [key: string]: unknown;
+            }[];
+            /** Warnings */
+            warnings: string[];
+        };
         /**
          * Priority
          * @enum {string}
@@ -747,6 +2061,11 @@ export interface components {
             /** Components */
             components: components["schemas"]["ComponentOut"][];
         };
+        /** ReadAllResult */
+        ReadAllResult: {
+            /** Updated */
+            updated: number;
+        };
         /** Ref */
         Ref: {
             /** Id */
@@ -781,11 +2100,185 @@ export interface components {
             /** Manager Id */
             manager_id: number | null;
         };
+        /** RetryResult */
+        RetryResult: {
+            /** Retried */
+            retried: number;
+        };
         /**
          * Role
          * @enum {string}
          */
         Role: "admin" | "supervisor" | "agent" | "engineer" | "analyst" | "sales";
+        /**
+         * RowError
+         * @description One problem of one data row. ``row`` is 1-based and does not count the header line, so row 1 is
+         *     line 2 of a CSV file or spreadsheet; for NDJSON it is the line number.
+         */
+        RowError: {
+            /** Row */
+            row: number;
+            /**
+             * Field
+             * @description Column name, or null when the whole row is unreadable
+             */
+            field: string | null;
+            /** Reason */
+            reason: string;
+        };
+        /** RuleConditions */
+        RuleConditions: {
+            /** Type */
+            type?: components["schemas"]["TicketType"][];
+            /** Priority */
+            priority?: components["schemas"]["Priority"][];
+            /** Tier */
+            tier?: ("vip" | "regular")[];
+            /** Channel */
+            channel?: components["schemas"]["Channel"][];
+            /** Product Id */
+            product_id?: number[];
+            /** Region Id */
+            region_id?: number[];
+            /** Customer Id */
+            customer_id?: number[];
+            /** Team Id */
+            team_id?: number[];
+            /** Flag Color */
+            flag_color?: components["schemas"]["FlagColor"][];
+        };
+        /** RuleIn */
+        RuleIn: {
+            /** Name */
+            name: string;
+            /**
+             * Position
+             * @default 100
+             */
+            position?: number;
+            /**
+             * Is Active
+             * @default true
+             */
+            is_active?: boolean;
+            conditions?: components["schemas"]["RuleConditions"];
+            trigger: components["schemas"]["EscalationTrigger"];
+            metric?: components["schemas"]["TargetMetric"] | null;
+            /** Levels */
+            levels: components["schemas"]["LevelIn"][];
+        };
+        /** RuleOut */
+        RuleOut: {
+            /** Name */
+            name: string;
+            /**
+             * Position
+             * @default 100
+             */
+            position?: number;
+            /**
+             * Is Active
+             * @default true
+             */
+            is_active?: boolean;
+            conditions?: components["schemas"]["RuleConditions"];
+            trigger: components["schemas"]["EscalationTrigger"];
+            metric?: components["schemas"]["TargetMetric"] | null;
+            /** Levels */
+            levels: components["schemas"]["LevelIn"][];
+            /** Id */
+            id: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * SlaBadge
+         * @description The most urgent SLA target of a ticket, for badges and live countdowns.
+         */
+        SlaBadge: {
+            /** Metric */
+            metric: string;
+            /** State */
+            state: string;
+            /** Due At */
+            due_at: string | null;
+            /** Warned */
+            warned: boolean;
+            /** Breached At */
+            breached_at: string | null;
+        };
+        /**
+         * StatusCategory
+         * @description The six categories of metrics.md §0 the metric and SLA engines work on.
+         * @enum {string}
+         */
+        StatusCategory: "new" | "open" | "pending" | "on_hold" | "solved" | "closed";
+        /** TargetIn */
+        TargetIn: {
+            metric: components["schemas"]["TargetMetric"];
+            /** Minutes */
+            minutes: number;
+            /**
+             * Clock
+             * @default business
+             * @enum {string}
+             */
+            clock?: "business" | "calendar";
+            /**
+             * Priorities
+             * @description empty = every priority
+             */
+            priorities?: components["schemas"]["Priority"][];
+        };
+        /**
+         * TargetMetric
+         * @enum {string}
+         */
+        TargetMetric: "first_reply" | "next_reply" | "resolution";
+        /** TargetOut */
+        TargetOut: {
+            /** Id */
+            id: number;
+            /** Metric */
+            metric: string;
+            /** Cycle */
+            cycle: number;
+            /** Clock */
+            clock: string;
+            /** Target Minutes */
+            target_minutes: number;
+            /** State */
+            state: string;
+            /** Warned */
+            warned: boolean;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Due At */
+            due_at: string | null;
+            /** Warn At */
+            warn_at: string | null;
+            /** Fulfilled At */
+            fulfilled_at: string | null;
+            /** Breached At */
+            breached_at: string | null;
+            /** Used Minutes */
+            used_minutes: number;
+            /** Breach Minutes */
+            breach_minutes: number;
+            /** Statutory Coverage */
+            statutory_coverage: boolean;
+        };
         /** TeamIn */
         TeamIn: {
             /** Name */
@@ -855,18 +2348,12 @@ export interface components {
             id: number;
             /** Subject */
             subject: string;
-            /** Type */
-            type: string;
-            /** Channel */
-            channel: string;
-            /** Priority */
-            priority: string;
-            /** Status */
-            status: string;
-            /** Status Category */
-            status_category: string;
-            /** Flag Color */
-            flag_color: string;
+            type: components["schemas"]["TicketType"];
+            channel: components["schemas"]["Channel"];
+            priority: components["schemas"]["Priority"];
+            status: components["schemas"]["TicketStatus"];
+            status_category: components["schemas"]["StatusCategory"];
+            flag_color: components["schemas"]["FlagColor"];
             customer: components["schemas"]["CustomerRef"] | null;
             team: components["schemas"]["Ref"] | null;
             assignee: components["schemas"]["UserRef"] | null;
@@ -886,6 +2373,7 @@ export interface components {
             version: number;
             /** External Id */
             external_id?: string | null;
+            sla?: components["schemas"]["SlaBadge"] | null;
             /** Description */
             description: string;
             /** Category */
@@ -948,6 +2436,23 @@ export interface components {
             /** Is Spam */
             is_spam?: boolean | null;
         };
+        /** TicketSlaOut */
+        TicketSlaOut: {
+            /** Ticket Id */
+            ticket_id: number;
+            /** Policy */
+            policy: {
+                [key: string]: unknown;
+            } | null;
+            /** Targets */
+            targets: components["schemas"]["TargetOut"][];
+            /** Escalations */
+            escalations: {
+                [key: string]: unknown;
+            }[];
+            /** Warnings */
+            warnings: string[];
+        };
         /**
          * TicketStatus
          * @enum {string}
@@ -959,18 +2464,12 @@ export interface components {
             id: number;
             /** Subject */
             subject: string;
-            /** Type */
-            type: string;
-            /** Channel */
-            channel: string;
-            /** Priority */
-            priority: string;
-            /** Status */
-            status: string;
-            /** Status Category */
-            status_category: string;
-            /** Flag Color */
-            flag_color: string;
+            type: components["schemas"]["TicketType"];
+            channel: components["schemas"]["Channel"];
+            priority: components["schemas"]["Priority"];
+            status: components["schemas"]["TicketStatus"];
+            status_category: components["schemas"]["StatusCategory"];
+            flag_color: components["schemas"]["FlagColor"];
             customer: components["schemas"]["CustomerRef"] | null;
             team: components["schemas"]["Ref"] | null;
             assignee: components["schemas"]["UserRef"] | null;
@@ -990,6 +2489,7 @@ export interface components {
             version: number;
             /** External Id */
             external_id?: string | null;
+            sla?: components["schemas"]["SlaBadge"] | null;
         };
         /**
          * TicketType
@@ -1134,6 +2634,11 @@ export interface components {
             resolution_code?: string | null;
             /** Note */
             note?: string | null;
+        };
+        /** UnreadCount */
+        UnreadCount: {
+            /** Count */
+            count: number;
         };
         /** UserCreate */
         UserCreate: {
@@ -2174,6 +3679,1397 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    import_file_api_v1_imports__kind__post: {
+        parameters: {
+            query?: {
+                /** @description Source system; external ids are unique per source */
+                source?: string;
+                /** @description Validate and count without storing anything */
+                dry_run?: boolean;
+                /** @description Override the detected format */
+                format?: components["schemas"]["FileFormat"] | null;
+            };
+            header?: {
+                "idempotency-key"?: string | null;
+            };
+            path: {
+                kind: components["schemas"]["ImportKind"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description CSV (UTF-8, GBK/GB18030 detected), XLSX (first sheet) or NDJSON
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    import_template_api_v1_imports__kind__template_get: {
+        parameters: {
+            query?: {
+                format?: components["schemas"]["FileFormat"];
+            };
+            header?: never;
+            path: {
+                kind: components["schemas"]["ImportKind"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_api_v1_exports__kind__get: {
+        parameters: {
+            query?: {
+                format?: components["schemas"]["FileFormat"];
+                /** @description Only rows imported from this source system */
+                source?: string | null;
+                /** @description CSV only: start with a UTF-8 BOM so Excel/WPS detect UTF-8 */
+                bom?: boolean;
+                status?: components["schemas"]["TicketStatus"][];
+                type?: components["schemas"]["TicketType"][];
+                priority?: components["schemas"]["Priority"][];
+                channel?: components["schemas"]["Channel"][];
+                team_id?: number[];
+                assignee_id?: number[];
+                region_id?: number[];
+                customer_id?: number | null;
+                product_id?: number | null;
+                flag_color?: components["schemas"]["FlagColor"] | null;
+                open_only?: boolean;
+                unassigned?: boolean;
+                created_from?: string | null;
+                created_to?: string | null;
+                updated_from?: string | null;
+                updated_to?: string | null;
+                q?: string | null;
+            };
+            header?: never;
+            path: {
+                kind: components["schemas"]["ImportKind"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_calendars_api_v1_sla_calendars_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarOut"][];
+                };
+            };
+        };
+    };
+    create_calendar_api_v1_sla_calendars_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CalendarCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_calendar_api_v1_sla_calendars__calendar_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                calendar_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_calendar_api_v1_sla_calendars__calendar_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                calendar_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_calendar_api_v1_sla_calendars__calendar_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                calendar_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CalendarPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_version_api_v1_sla_calendars__calendar_id__versions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                calendar_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CalendarVersionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_override_api_v1_sla_calendars__calendar_id__overrides_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                calendar_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CalendarOverrideIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    import_holidays_api_v1_sla_calendars__calendar_id__holidays_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                calendar_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_import_holidays_api_v1_sla_calendars__calendar_id__holidays_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HolidayImportResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    compute_api_v1_sla_calendars__calendar_id__compute_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                calendar_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CalendarComputeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarComputeOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_policies_api_v1_sla_policies_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyOut"][];
+                };
+            };
+        };
+    };
+    create_policy_api_v1_sla_policies_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_policy_api_v1_sla_policies__policy_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                policy_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_policy_api_v1_sla_policies__policy_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                policy_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    preview_api_v1_sla_preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_rules_api_v1_sla_escalation_rules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleOut"][];
+                };
+            };
+        };
+    };
+    create_rule_api_v1_sla_escalation_rules_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_rule_api_v1_sla_escalation_rules__rule_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_rule_api_v1_sla_escalation_rules__rule_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    at_risk_api_v1_sla_at_risk_get: {
+        parameters: {
+            query?: {
+                within_minutes?: number;
+                team_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    node_checks_api_v1_sla_node_checks_get: {
+        parameters: {
+            query?: {
+                start?: string | null;
+                end?: string | null;
+                team_id?: number | null;
+                clock?: string;
+                calendar_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeCheckOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    ticket_sla_api_v1_tickets__ticket_id__sla_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketSlaOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_notifications_api_v1_notifications_get: {
+        parameters: {
+            query?: {
+                unread?: boolean | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_NotificationOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    unread_count_api_v1_notifications_unread_count_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadCount"];
+                };
+            };
+        };
+    };
+    read_all_api_v1_notifications_read_all_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadAllResult"];
+                };
+            };
+        };
+    };
+    read_one_api_v1_notifications__notification_id__read_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                notification_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_preferences_api_v1_notifications_preferences_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesOut"];
+                };
+            };
+        };
+    };
+    put_preferences_api_v1_notifications_preferences_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreferencesIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    stream_api_v1_notifications_stream_get: {
+        parameters: {
+            query?: {
+                /** @description Like Last-Event-ID, for clients without headers */
+                since_id?: number | null;
+            };
+            header?: {
+                "last-event-id"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-sent events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_channels_api_v1_admin_channels_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ChannelOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_channel_api_v1_admin_channels_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_channel_api_v1_admin_channels__channel_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_channel_api_v1_admin_channels__channel_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_channel_api_v1_admin_channels__channel_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    test_channel_api_v1_admin_channels__channel_id__test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ChannelTestIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelTestResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_deliveries_api_v1_admin_deliveries_get: {
+        parameters: {
+            query?: {
+                status?: ("pending" | "sent" | "failed" | "dead") | null;
+                notification_id?: number | null;
+                channel_id?: number | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_DeliveryOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_delivery_api_v1_admin_deliveries__delivery_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                delivery_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    retry_delivery_api_v1_admin_deliveries__delivery_id__retry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                delivery_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_jobs_api_v1_admin_jobs_get: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["JobStatus"] | null;
+                kind?: string | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_JobOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    job_stats_api_v1_admin_jobs_stats_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobStats"];
+                };
+            };
+        };
+    };
+    retry_dead_api_v1_admin_jobs_retry_dead_post: {
+        parameters: {
+            query?: {
+                kind?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetryResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    retry_job_api_v1_admin_jobs__job_id__retry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobOut"];
                 };
             };
             /** @description Validation Error */

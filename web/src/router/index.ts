@@ -14,6 +14,8 @@ declare module 'vue-router' {
     menu?: string
     /** For placeholder pages: i18n key of the module name. */
     module?: string
+    /** Roles allowed to open the page (all signed-in users when absent). */
+    roles?: string[]
   }
 }
 
@@ -23,6 +25,43 @@ const placeholder = (path: string, key: string): RouteRecordRaw => ({
   component: () => import('@/pages/PlaceholderPage.vue'),
   meta: { title: `menu.${key}`, menu: `/${path}`, module: `menu.${key}` },
 })
+
+const ADMIN = ['admin']
+const settingsCrumb = { title: 'menu.settings' }
+
+function adminRoutes(): RouteRecordRaw[] {
+  const page = (
+    path: string,
+    name: string,
+    title: string,
+    component: RouteRecordRaw['component'],
+    menu: string,
+    parent?: { title: string; to: string },
+    withId = false,
+  ): RouteRecordRaw =>
+    ({
+      path,
+      name,
+      component,
+      props: withId ? (route: { params: Record<string, unknown> }) => ({ id: Number(route.params.id) }) : undefined,
+      meta: { title, crumbs: parent ? [settingsCrumb, parent] : [settingsCrumb], menu, roles: ADMIN },
+    }) as RouteRecordRaw
+  const calendars = { title: 'menu.settingsCalendars', to: '/settings/calendars' }
+  const policies = { title: 'menu.settingsPolicies', to: '/settings/sla-policies' }
+  const rules = { title: 'menu.settingsRules', to: '/settings/escalation-rules' }
+  return [
+    page('settings/calendars', 'calendars', 'menu.settingsCalendars', () => import('@/pages/settings/CalendarListPage.vue'), '/settings/calendars'),
+    page('settings/calendars/:id(\\d+)', 'calendar', 'menu.calendarDetail', () => import('@/pages/settings/CalendarDetailPage.vue'), '/settings/calendars', calendars, true),
+    page('settings/sla-policies', 'policies', 'menu.settingsPolicies', () => import('@/pages/settings/PolicyListPage.vue'), '/settings/sla-policies'),
+    page('settings/sla-policies/new', 'policy-new', 'menu.policyNew', () => import('@/pages/settings/PolicyEditPage.vue'), '/settings/sla-policies', policies),
+    page('settings/sla-policies/:id(\\d+)', 'policy-edit', 'menu.policyEdit', () => import('@/pages/settings/PolicyEditPage.vue'), '/settings/sla-policies', policies, true),
+    page('settings/escalation-rules', 'rules', 'menu.settingsRules', () => import('@/pages/settings/RuleListPage.vue'), '/settings/escalation-rules'),
+    page('settings/escalation-rules/new', 'rule-new', 'menu.ruleNew', () => import('@/pages/settings/RuleEditPage.vue'), '/settings/escalation-rules', rules),
+    page('settings/escalation-rules/:id(\\d+)', 'rule-edit', 'menu.ruleEdit', () => import('@/pages/settings/RuleEditPage.vue'), '/settings/escalation-rules', rules, true),
+    page('settings/channels', 'channels', 'menu.settingsChannels', () => import('@/pages/settings/ChannelsPage.vue'), '/settings/channels'),
+    page('settings/jobs', 'jobs', 'menu.settingsJobs', () => import('@/pages/settings/JobsPage.vue'), '/settings/jobs'),
+  ]
+}
 
 export const routes: RouteRecordRaw[] = [
   {
@@ -71,12 +110,29 @@ export const routes: RouteRecordRaw[] = [
           menu: '/customers',
         },
       },
-      placeholder('sla', 'sla'),
+      { path: 'sla', redirect: { name: 'sla-at-risk' } },
+      {
+        path: 'sla/at-risk',
+        name: 'sla-at-risk',
+        component: () => import('@/pages/sla/AtRiskPage.vue'),
+        meta: { title: 'menu.slaAtRisk', crumbs: [{ title: 'menu.sla' }], menu: '/sla/at-risk' },
+      },
       placeholder('surveys', 'surveys'),
       placeholder('feedback', 'feedback'),
       placeholder('metrics', 'metrics'),
       placeholder('goals', 'goals'),
-      placeholder('settings', 'settings'),
+      {
+        ...placeholder('settings', 'settings'),
+        // Administrators land on the first settings page; others see the placeholder.
+        beforeEnter: () => (useAuthStore().user?.role === 'admin' ? { name: 'calendars' } : true),
+      },
+      ...adminRoutes(),
+      {
+        path: 'forbidden',
+        name: 'forbidden',
+        component: () => import('@/pages/ForbiddenPage.vue'),
+        meta: { title: 'menu.forbidden' },
+      },
       {
         path: ':pathMatch(.*)*',
         name: 'not-found',
@@ -112,6 +168,9 @@ router.beforeEach(async (to) => {
   }
   if (!auth.isLoggedIn) {
     return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
+  }
+  if (to.meta.roles && !to.meta.roles.includes(auth.user?.role ?? '')) {
+    return { name: 'forbidden' }
   }
   return true
 })

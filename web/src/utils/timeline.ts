@@ -35,6 +35,8 @@ export type EventDetail =
   | { kind: 'mergedFrom'; value: number; subject: string }
   | { kind: 'mergedInto'; value: number }
   | { kind: 'followup'; value: number }
+  | { kind: 'slaTarget'; metric: string; due: string | null }
+  | { kind: 'escalation'; rule: string; level: number }
 
 function str(v: unknown): string | null {
   if (typeof v === 'string' && v.trim()) return v
@@ -63,6 +65,15 @@ export function eventDetails(item: TimelineItem): EventDetail[] {
   }
   if (item.event_kind === 'followup_created' && num(data.followup_id) !== null) {
     out.push({ kind: 'followup', value: num(data.followup_id)! })
+  }
+  if ((item.event_kind === 'sla_warning' || item.event_kind === 'sla_breached') && str(data.metric)) {
+    out.push({ kind: 'slaTarget', metric: str(data.metric)!, due: str(data.due_at) })
+  }
+  if (item.event_kind === 'escalated' && num(data.level) !== null) {
+    out.push({ kind: 'escalation', rule: str(data.rule_name) ?? '', level: num(data.level)! })
+  }
+  if (item.event_kind === 'priority_changed' && str(data.priority)) {
+    out.push({ kind: 'change', field: 'priority', from: data.previous, value: data.priority })
   }
   const changes = data.changes
   if (changes && typeof changes === 'object' && !Array.isArray(changes)) {
