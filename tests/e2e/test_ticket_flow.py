@@ -1,73 +1,19 @@
 """Browser walk of user story 2 (agent working the queue) through the real web UI.
 
-Uses the `live_server` fixture (tests/conftest.py: a uvicorn server with demo data). Set
-SERVICELENS_E2E_BASE_URL to run the same walk against a server that is already running.
-Debian's Chromium only (/usr/bin/chromium); screenshots go to screenshots/ (gitignored).
+Fixtures in tests/e2e/conftest.py: the `live_server` (demo data) or SERVICELENS_E2E_BASE_URL,
+Debian's Chromium (/usr/bin/chromium); screenshots go to screenshots/ (gitignored).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from tests.e2e.browser import shot, wait_for_table
+
 pytestmark = pytest.mark.e2e
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
-TIMEOUT_MS = 15_000
-
-
-@pytest.fixture
-def base_url(request: pytest.FixtureRequest) -> str:
-    override = os.environ.get("SERVICELENS_E2E_BASE_URL")
-    if override:
-        return override.rstrip("/")
-    return str(request.getfixturevalue("live_server")).rstrip("/")
-
-
-@pytest.fixture
-def page() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk)")
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-        pg = context.new_page()
-        pg.set_default_timeout(TIMEOUT_MS)
-        errors: list[str] = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        try:
-            yield pg
-        finally:
-            context.close()
-            browser.close()
-        assert not errors, f"JavaScript errors in the page: {errors}"
-
-
-def shot(pg, name: str) -> None:  # type: ignore[no-untyped-def]
-    pg.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def wait_for_table(pg) -> None:  # type: ignore[no-untyped-def]
-    """The ticket table has finished loading (no v-loading mask)."""
-    from playwright.sync_api import expect
-
-    expect(pg.locator('[data-testid="ticket-table"] .el-loading-mask')).to_have_count(0)
 
 
 def test_agent_comments_and_moves_a_ticket(base_url: str, page) -> None:  # type: ignore[no-untyped-def]
