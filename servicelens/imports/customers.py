@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -11,7 +11,8 @@ from sqlalchemy import Connection, bindparam, column, insert, literal, select, t
 
 from servicelens.core.auth import Subject
 from servicelens.customers.models import Customer, CustomerContact, CustomerTier
-from servicelens.imports.engine import BatchOutcome, Context, chunks
+from servicelens.customers.service import mask_email, mask_phone
+from servicelens.imports.engine import BatchOutcome, Context, chunks, in_keys
 from servicelens.imports.exports import RowSelect
 from servicelens.imports.reader import RawRow
 from servicelens.imports.values import MISSING, TIER_ALIASES, Errors, Missing, boolean, choice, number, text
@@ -131,16 +132,20 @@ class CustomerImporter:
         found: dict[str, dict[str, Any]] = {}
         cols = [Customer.id, Customer.external_id, *(getattr(Customer, f) for f in FIELDS)]
         for part in chunks(keys):
-            stmt = select(*cols).where(Customer.source == self.ctx.source, Customer.external_id.in_(part))
+            stmt = select(*cols).where(
+                Customer.source == self.ctx.source, in_keys(Customer.external_id, part, self.ctx.is_sqlite)
+            )
             if not self.ctx.is_sqlite and not self.ctx.dry_run:
                 stmt = stmt.with_for_update()
             for r in conn.execute(stmt).mappings():
                 found[r["external_id"]] = {**r, "contact_id": None, "contact_name": None}
         by_id = {c["id"]: c for c in found.values()}
-        for part in chunks(list(by_id)):
+        for ids in chunks(list(by_id)):
             contacts = conn.execute(
                 select(CustomerContact.customer_id, CustomerContact.id, CustomerContact.name)
-                .where(CustomerContact.customer_id.in_(part), CustomerContact.is_primary.is_(True))
+                .where(
+                    in_keys(CustomerContact.customer_id, ids, self.ctx.is_sqlite), CustomerContact.is_primary.is_(True)
+                )
                 .order_by(CustomerContact.id.desc())
             )
             for cid, contact_id, name in contacts:  # descending: the oldest primary contact wins
@@ -253,3 +258,14 @@ def export_query(subject: Subject) -> RowSelect:
         .where(scope)
         .order_by(Customer.id)
     )
+
+
+_PHONE, _EMAIL = COLUMNS.index("phone"), COLUMNS.index("email")
+
+
+def masked(rows: Iterator[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+    """Export rows with phone and e-mail masked the way the customer API shows them."""
+    for row in rows:
+        out = list(row)
+        out[_PHONE], out[_EMAIL] = mask_phone(out[_PHONE]), mask_email(out[_EMAIL])
+        yield out

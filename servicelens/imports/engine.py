@@ -10,9 +10,11 @@ from functools import partial
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection
+import orjson
+from sqlalchemy import ColumnElement, Connection, Integer, String, any_, bindparam, func, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from servicelens.core.auth import Subject
 from servicelens.core.db import Database
@@ -20,7 +22,7 @@ from servicelens.core.errors import ProblemError
 from servicelens.core.jobs import enqueue
 from servicelens.imports.reader import RawRow
 from servicelens.imports.schemas import MAX_LISTED_ERRORS, RowError
-from servicelens.imports.values import Errors, TimeParser
+from servicelens.imports.values import Errors
 
 T = TypeVar("T")
 
@@ -28,7 +30,7 @@ T = TypeVar("T")
 # measurably slower, 10,000–20,000 no faster), small enough that one batch holds SQLite's write
 # lock for well under a second, so the app's other writers barely wait, and memory stays flat.
 BATCH_SIZE = 5_000
-IN_CHUNK = 2_000  # keys per IN (…) list: far below SQLite's 32,766 bound-parameter limit
+IN_CHUNK = 5_000  # keys per lookup query (one batch)
 ATTEMPTS = 3
 
 
@@ -43,6 +45,19 @@ def batched(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
         yield batch
 
 
+def in_keys(
+    col: ColumnElement[Any] | QueryableAttribute[Any], keys: Sequence[str] | Sequence[int], is_sqlite: bool
+) -> ColumnElement[bool]:
+    """``col IN keys`` with all keys in ONE bound value: a JSON array read by json_each on SQLite,
+    an array with = ANY on PostgreSQL. A plain IN list gets one parameter per key, and compiling
+    that for 5,000 keys cost SQLAlchemy more than the indexed lookup itself."""
+    if is_sqlite:
+        values = func.json_each(orjson.dumps(list(keys)).decode()).table_valued("value")
+        return col.in_(select(values.c.value))
+    element = Integer if keys and isinstance(keys[0], int) else String
+    return col == any_(bindparam(None, list(keys), type_=postgresql.ARRAY(element)))
+
+
 @dataclass
 class Context:
     """What every importer needs: who, where from, when, and how to write timestamps."""
@@ -53,12 +68,10 @@ class Context:
     dry_run: bool
     now: datetime
     tz: ZoneInfo
-    times: TimeParser = field(init=False)
     is_sqlite: bool = field(init=False)
     db_time: Callable[[datetime | None], Any] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.times = TimeParser(self.tz, self.now)
         self.is_sqlite = self.db.is_sqlite
         self.db_time = _sqlite_time if self.is_sqlite else _pg_time
 

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, bindparam, column, insert, select, table, update
 
-from servicelens.imports.engine import BatchOutcome, Context, chunks
+from servicelens.imports.engine import BatchOutcome, Context, chunks, in_keys
 from servicelens.imports.exports import RowSelect
 from servicelens.imports.reader import RawRow
 from servicelens.imports.values import Errors, text
@@ -121,7 +121,9 @@ class ProductImporter:
     def _plans(self, conn: Connection, codes: list[str]) -> dict[str, _ProductPlan]:
         found: dict[str, tuple[int, str, str | None]] = {}
         for part in chunks(codes):
-            stmt = select(Product.code, Product.id, Product.name, Product.category).where(Product.code.in_(part))
+            stmt = select(Product.code, Product.id, Product.name, Product.category).where(
+                in_keys(Product.code, part, self.ctx.is_sqlite)
+            )
             if not self.ctx.is_sqlite and not self.ctx.dry_run:
                 stmt = stmt.with_for_update()
             for code, pid, name, category in conn.execute(stmt):
@@ -141,7 +143,7 @@ class ProductImporter:
         for ids in chunks(list(by_id)):
             for pid, ccode, cid, cname in conn.execute(
                 select(Component.product_id, Component.code, Component.id, Component.name).where(
-                    Component.product_id.in_(ids)
+                    in_keys(Component.product_id, ids, self.ctx.is_sqlite)
                 )
             ):
                 by_id[pid].components[ccode] = (cid, cname)

@@ -218,10 +218,14 @@ def export(
     times = TimeParser(ZoneInfo(get_settings().timezone), utcnow())
     stamp = utcnow().strftime("%Y%m%d-%H%M%S")
     filename = f"{kind.value}-{stamp}.{fmt.value}"
-    if fmt is FileFormat.xlsx:
-        f = exports.write_xlsx(columns, exports.stream_rows(db, stmt), times)
-        return Export(exports.MEDIA_TYPES["xlsx"], filename, exports.file_chunks(f))
     rows = exports.stream_rows(db, stmt)
+    if kind is ImportKind.customers and not subject.can(Permission.data_import):
+        # Whoever may only export (analysts) gets contact details masked as in the customer pages;
+        # the full values leave the system only for roles that also import, i.e. sync with a CRM.
+        rows = customers.masked(rows)
+    if fmt is FileFormat.xlsx:
+        f = exports.write_xlsx(columns, rows, times)
+        return Export(exports.MEDIA_TYPES["xlsx"], filename, exports.file_chunks(f))
     if fmt is FileFormat.ndjson:
         return Export(exports.MEDIA_TYPES["ndjson"], filename, exports.ndjson_chunks(columns, rows, times))
     return Export(exports.MEDIA_TYPES["csv"], filename, exports.csv_chunks(columns, rows, times, bom))

@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import orjson
-from sqlalchemy import Connection, and_, bindparam, column, insert, select, table, true, update
+from sqlalchemy import Connection, and_, bindparam, column, insert, select, table, true, type_coerce, update
 from sqlalchemy.orm import aliased
+from sqlalchemy.types import NullType
 
 from servicelens.customers.models import Customer
-from servicelens.imports.engine import BatchOutcome, Context, chunks
+from servicelens.imports.engine import BatchOutcome, Context, chunks, in_keys
 from servicelens.imports.exports import RowSelect
 from servicelens.imports.reader import RawRow
 from servicelens.imports.values import (
@@ -29,6 +30,7 @@ from servicelens.imports.values import (
     TYPE_ALIASES,
     Errors,
     Missing,
+    TimeParser,
     choice,
     text,
 )
@@ -108,15 +110,10 @@ _T = table(
     column("updated_at"),
     column("version"),
 )
-_E = table(
-    "ticket_events",
-    column("ticket_id"),
-    column("kind"),
-    column("actor_id"),
-    column("at"),
-    column("from_status"),
-    column("to_status"),
-    column("data"),
+_EVENT_COLUMNS: Final = ("ticket_id", "kind", "actor_id", "at", "from_status", "to_status", "data")
+_E = table("ticket_events", *(column(c) for c in _EVENT_COLUMNS))
+_SQLITE_EVENT_VALUES: Final = (
+    f"INSERT INTO ticket_events ({', '.join(_EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(_EVENT_COLUMNS))})"
 )
 _INSERT_COLUMNS: Final = ("external_id", "source", *FIELDS, "updated_at")
 # A new ticket's flags are constants in the SQL rather than 7 more bound values per row.
@@ -140,7 +137,7 @@ _SQLITE_EVENTS: Final = (
 # Rows come back in any order: each event needs only its ticket's id and status.
 _INSERT_TICKETS = insert(_T).values(_NEW_FLAGS).returning(_T.c.id, _T.c.status)
 _INSERT_EVENTS = insert(_E)
-# The SET clause comes from the parameter keys: FIELDS, updated_at and version.
+# The SET clause comes from the parameter keys: the changed FIELDS, updated_at and version.
 _UPDATE_TICKETS = update(_T).where(_T.c.id == bindparam("b_id"))
 
 
@@ -179,7 +176,12 @@ class TicketImporter:
                 self.regions[code] = rid
                 self.regions.setdefault(name, rid)
         self.event_data = orjson.dumps({"source": ctx.source}).decode()
-        self.now = ctx.now.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+        # Timestamps travel in the driver's representation from parsing to the INSERT/UPDATE and
+        # are read back the same way (no type processing), so the diff and the order checks compare
+        # like with like: SQLAlchemy's fixed-width text on SQLite (ordered as text), aware
+        # datetimes on PostgreSQL.
+        self.ts = TimeParser(ctx.tz, ctx.now, out="sqlite" if ctx.is_sqlite else "pg")
+        self.now = ctx.db_now()
 
     # ------------------------------------------------------------------ prepare (no transaction)
 
@@ -191,7 +193,8 @@ class TicketImporter:
             for part in chunks(wanted):
                 for ext, cid, region in conn.execute(
                     select(Customer.external_id, Customer.id, Customer.region_id).where(
-                        Customer.source == self.ctx.source, Customer.external_id.in_(part)
+                        Customer.source == self.ctx.source,
+                        in_keys(Customer.external_id, part, self.ctx.is_sqlite),
                     )
                 ):
                     self.customers[ext or ""] = (cid, region)
@@ -209,7 +212,7 @@ class TicketImporter:
         seen = self.seen
         customers, products, components = self.customers, self.products, self.components
         teams, users, regions = self.teams, self.users, self.regions
-        ts = self.ctx.times
+        ts = self.ts
         source = self.ctx.source
         for row, cells in batch:
             if isinstance(cells, str):
@@ -332,19 +335,18 @@ class TicketImporter:
             Ticket.is_deleted,
             Ticket.merged_into_id,
             visible.label("visible"),
-            *(getattr(Ticket, f) for f in FIELDS),
+            *(
+                type_coerce(getattr(Ticket, f), NullType()) if i in TIMES else getattr(Ticket, f)
+                for i, f in enumerate(FIELDS)
+            ),
         )
         found: dict[str, tuple[Any, ...]] = {}
         for part in chunks(keys):
-            stmt = select(*cols).where(Ticket.source == ctx.source, Ticket.external_id.in_(part))
+            stmt = select(*cols).where(Ticket.source == ctx.source, in_keys(Ticket.external_id, part, ctx.is_sqlite))
             if not ctx.is_sqlite and not ctx.dry_run:
                 stmt = stmt.with_for_update(of=Ticket)
-            for r in conn.execute(stmt):
-                old = list(r[6:])
-                for i in TIMES:
-                    if old[i] is not None:
-                        old[i] = old[i].replace(tzinfo=None)  # UTCDateTime gives aware UTC
-                found[r[0]] = (r[1], r[2], r[3], r[4], bool(r[5]), old)
+            for r in conn.execute(stmt).all():
+                found[r[0]] = (r[1], r[2], r[3], r[4], bool(r[5]), list(r[6:]))
         return found
 
     def _merge(self, p: Prepared, old: list[Any] | None) -> tuple[list[Any], Errors]:
@@ -413,7 +415,7 @@ class TicketImporter:
         ctx = self.ctx
         outcome = BatchOutcome()
         existing = self._existing(conn, [p.external_id for p in prepared]) if prepared else {}
-        db_time, db_now, source = ctx.db_time, ctx.db_now(), ctx.source
+        db_now, source = self.now, ctx.source
         # SQLite: the write lock (BEGIN IMMEDIATE) is held, so the ids after max(id) are ours to use.
         next_id = (
             conn.exec_driver_sql("SELECT coalesce(max(id), 0) + 1 FROM tickets").scalar_one()
@@ -421,8 +423,9 @@ class TicketImporter:
             else 0
         )
         new_rows: list[tuple[Any, ...]] = []
-        updates: list[dict[str, Any]] = []
-        update_events: list[dict[str, Any]] = []
+        actor = ctx.subject.user_id
+        updates: dict[tuple[int, ...], list[dict[str, Any]]] = {}
+        update_events: list[tuple[Any, ...]] = []
         for p in prepared:
             stored = existing.get(p.external_id)
             m, errs = self._merge(p, stored[5] if stored else None)
@@ -432,47 +435,54 @@ class TicketImporter:
             if stored is None:
                 outcome.created += 1
                 outcome.sla_dirty = outcome.sla_dirty or m[STATUS] in OPEN
-                for i in TIMES:
-                    m[i] = db_time(m[i])
                 new_rows.append((next_id, p.external_id, source, *m, db_now))
                 next_id += 1
                 continue
             tid, version, deleted, merged_into, visible, old = stored
-            changes = {FIELDS[i]: _change(i, a, b) for i, (a, b) in enumerate(zip(old, m, strict=True)) if a != b}
-            refusal = _refusal(tid, deleted, merged_into, visible, old[STATUS], bool(changes))
+            # Whole-list equality runs in C; most rows of a nightly re-sync are unchanged.
+            changed = () if m == old else tuple(i for i, (a, b) in enumerate(zip(old, m, strict=True)) if a != b)
+            refusal = _refusal(tid, deleted, merged_into, visible, old[STATUS], bool(changed))
             if refusal:
                 outcome.failed.append((p.row, [refusal]))
                 continue
-            if not changes:
+            if not changed:
                 outcome.unchanged += 1
                 continue
             outcome.updated += 1
             outcome.sla_dirty = outcome.sla_dirty or m[STATUS] in OPEN or old[STATUS] in OPEN
-            for i in TIMES:
-                m[i] = db_time(m[i])
-            updates.append(
-                {**dict(zip(FIELDS, m, strict=True)), "b_id": tid, "updated_at": db_now, "version": version + 1}
-            )
+            # SET only the changed columns (rows grouped by which ones): SQLite then leaves the
+            # indexes of unchanged columns alone, which nightly re-syncs with few edits rely on.
+            params = {FIELDS[i]: m[i] for i in changed}
+            params.update(b_id=tid, updated_at=db_now, version=version + 1)
+            updates.setdefault(changed, []).append(params)
+            changes = {FIELDS[i]: _change(i, old[i], m[i]) for i in changed}
             update_events.append(
-                {
-                    "ticket_id": tid,
-                    "kind": EventKind.updated.value,
-                    "actor_id": ctx.subject.user_id,
-                    "at": db_now,
-                    "from_status": None,
-                    "to_status": None,
-                    "data": orjson.dumps({"source": source, "changes": changes}).decode(),
-                }
+                (
+                    tid,
+                    EventKind.updated.value,
+                    actor,
+                    db_now,
+                    None,
+                    None,
+                    orjson.dumps({"source": source, "changes": changes}).decode(),
+                )
             )
         if ctx.dry_run:
             return outcome
         if new_rows:
             self._insert_new(conn, new_rows, db_now)
-        if updates:
-            conn.execute(_UPDATE_TICKETS, updates)
+        for group in updates.values():
+            conn.execute(_UPDATE_TICKETS, group)
         if update_events:
-            conn.execute(_INSERT_EVENTS, update_events)
+            self._insert_events(conn, update_events)
         return outcome
+
+    def _insert_events(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Event rows as tuples in _EVENT_COLUMNS order."""
+        if self.ctx.is_sqlite:
+            conn.exec_driver_sql(_SQLITE_EVENT_VALUES, rows)
+        else:
+            conn.execute(_INSERT_EVENTS, [dict(zip(_EVENT_COLUMNS, r, strict=True)) for r in rows])
 
     def _insert_new(self, conn: Connection, rows: list[tuple[Any, ...]], at: Any) -> None:
         """New tickets and their ``imported`` events.
@@ -488,19 +498,8 @@ class TicketImporter:
             conn.exec_driver_sql(_SQLITE_EVENTS, (kind, actor, at, self.event_data, rows[0][0], rows[-1][0]))
             return
         params = [dict(zip(_INSERT_COLUMNS, r[1:], strict=True)) for r in rows]
-        events = [
-            {
-                "ticket_id": tid,
-                "kind": kind,
-                "actor_id": actor,
-                "at": at,
-                "from_status": None,
-                "to_status": status,
-                "data": self.event_data,
-            }
-            for tid, status in conn.execute(_INSERT_TICKETS, params)
-        ]
-        conn.execute(_INSERT_EVENTS, events)
+        returned = conn.execute(_INSERT_TICKETS, params)
+        self._insert_events(conn, [(tid, kind, actor, at, None, status, self.event_data) for tid, status in returned])
 
 
 def _refusal(
@@ -522,9 +521,18 @@ def _change(index: int, old: Any, new: Any) -> list[Any]:
     """One entry of the ``updated`` event: [old, new], JSON-ready."""
     if index == DESCRIPTION:
         return ["…", "…"]  # like the API: long text stays out of the history
-    if isinstance(old, datetime) or isinstance(new, datetime):
-        return [old.isoformat() + "Z" if old else None, new.isoformat() + "Z" if new else None]
+    if index in TIMES:
+        return [_iso(old), _iso(new)]
     return [old, new]
+
+
+def _iso(value: Any) -> str | None:
+    """ISO 8601 UTC of a driver timestamp (SQLite text or an aware datetime)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
+    return str(value).removesuffix(".000000").replace(" ", "T") + "Z"
 
 
 # ---------------------------------------------------------------------- export

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Final
+from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
 from servicelens.tickets.models import Channel, Priority, TicketStatus, TicketType
@@ -191,14 +191,19 @@ def _loose(raw: str) -> datetime | None:
 
 
 class TimeParser:
-    """ISO 8601 → naive UTC at 1-second precision (metrics.md §0); naive input is local time in
-    the organisation's timezone. Naive UTC keeps comparisons and storage conversion cheap."""
+    """ISO 8601 → UTC at 1-second precision (metrics.md §0); naive input is local time in the
+    organisation's timezone.
 
-    def __init__(self, tz: ZoneInfo, now: datetime) -> None:
+    ``out`` picks the result: "naive" (naive UTC datetime), or what the database driver stores for
+    a ``UTCDateTime`` column, so the ticket importer needs no second conversion per value:
+    "sqlite" (SQLAlchemy's fixed-width text, which sorts as text) or "pg" (aware UTC)."""
+
+    def __init__(self, tz: ZoneInfo, now: datetime, out: Literal["naive", "sqlite", "pg"] = "naive") -> None:
         self.tz = tz
         self.latest = now.astimezone(UTC).replace(tzinfo=None) + _FUTURE_SLACK
+        self.out = out
 
-    def __call__(self, raw: str | None, field: str, errs: Errors) -> datetime | Missing | None:
+    def __call__(self, raw: str | None, field: str, errs: Errors) -> Any:
         if raw is None:
             return MISSING
         if not raw:
@@ -222,6 +227,10 @@ class TimeParser:
         if value > self.latest:
             errs.append((field, f"'{raw}' is in the future"))
             return None
+        if self.out == "sqlite":
+            return value.isoformat(" ") + ".000000"  # microseconds were cut above
+        if self.out == "pg":
+            return value.replace(tzinfo=UTC)
         return value
 
     def local(self, value: datetime) -> datetime:

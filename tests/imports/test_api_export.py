@@ -188,3 +188,16 @@ def test_products_without_components_export_one_row(admin_client: TestClient, db
         "WP-10,净水器 RO-10,净水器,,",
     ]
     assert count(db, Ticket) == 0
+
+
+def test_analysts_get_masked_contact_details(app: Any, admin_client: TestClient, org: Org) -> None:
+    import_ok(admin_client, "customers")
+    full = admin_client.get("/api/v1/exports/customers?format=ndjson&source=import").content.splitlines()
+    assert orjson.loads(full[1])["phone"] == "13900002222"  # admins sync with a CRM: full values
+    with TestClient(app) as c:
+        login(c, "analyst1")
+        rows = [
+            orjson.loads(x) for x in c.get("/api/v1/exports/customers?format=ndjson&source=import").content.splitlines()
+        ]
+    assert rows[1]["phone"] == "139****2222" and rows[0]["email"] == "s***@lvyuan.example"
+    assert rows[0]["name"] == "杭州绿源净水科技有限公司"

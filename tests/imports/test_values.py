@@ -149,3 +149,13 @@ def test_bulk_timestamps_match_the_orm_storage_format() -> None:
         pg = postgresql.dialect()
         assert _pg_time(value) == UTCDateTime().process_bind_param(value, pg)
     assert _sqlite_time(None) is None and _pg_time(None) is None
+
+
+def test_time_parser_can_emit_driver_values() -> None:
+    from servicelens.imports.engine import _pg_time, _sqlite_time
+
+    errs: Errors = []
+    lite = TimeParser(ZoneInfo("Asia/Shanghai"), NOW, out="sqlite")("2025-03-03 08:40:00.5", "t", errs)
+    pg = TimeParser(ZoneInfo("Asia/Shanghai"), NOW, out="pg")("2025-03-03 08:40:00.5", "t", errs)
+    assert lite == _sqlite_time(datetime(2025, 3, 3, 0, 40)) == "2025-03-03 00:40:00.000000"
+    assert pg == _pg_time(datetime(2025, 3, 3, 0, 40)) and errs == []
