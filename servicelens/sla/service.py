@@ -1534,6 +1534,8 @@ def at_risk(
             "team_id": t_team,
             "metric": row.metric,
             "state": row.state,
+            "warned": row.warned,
+            "clock": row.clock,
             "due_at": row.due_at,
             "minutes_left": (row.due_at - now).total_seconds() / 60 if row.due_at else None,
         }

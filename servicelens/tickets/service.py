@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, case, false, or_, select, true
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, case, false, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -241,7 +241,22 @@ def _rank(column: Any, order: Sequence[str]) -> Any:
     return case({v: i for i, v in enumerate(order)}, value=column, else_=len(order))
 
 
+def _sla_urgency() -> Any:
+    """Earliest due instant of the ticket's running or breached targets; tickets without one sort last."""
+    from servicelens.sla.models import TicketSla
+
+    due = (
+        select(func.min(TicketSla.due_at))
+        .where(TicketSla.ticket_id == Ticket.id, TicketSla.state.in_(("active", "breached")))
+        .scalar_subquery()
+    )
+    return func.coalesce(due, FAR_FUTURE)
+
+
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+
 SORTABLE: dict[str, Any] = {
+    "sla_due": _sla_urgency(),
     "id": Ticket.id,
     "created_at": Ticket.created_at,
     "updated_at": Ticket.updated_at,

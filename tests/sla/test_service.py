@@ -379,3 +379,13 @@ def test_tier_change_reevaluates_open_tickets(admin_client: TestClient, org: Org
     r = admin_client.patch(f"/api/v1/customers/{org.customer_regular}", json={"tier": "vip"})
     assert r.status_code == 200
     assert _targets(admin_client, t["id"])["first_reply#1"]["target_minutes"] == 30  # VIP complaint policy
+
+
+def test_queue_sorted_by_sla_urgency(admin_client: TestClient, org: Org, sla_setup: Any) -> None:
+    regular = _ticket(admin_client, org, type="repair", customer_id=org.customer_regular)  # due 11:00
+    vip = _ticket(admin_client, org)  # VIP complaint, due 09:30
+    no_sla = _ticket(admin_client, org, type="suggestion")
+    order = [t["id"] for t in admin_client.get("/api/v1/tickets?sort=sla_due").json()["items"]]
+    assert order == [vip["id"], regular["id"], no_sla["id"]]
+    risk = admin_client.get("/api/v1/sla/at-risk?within_minutes=600").json()
+    assert {"warned", "clock"} <= set(risk[0])
