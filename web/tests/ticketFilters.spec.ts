@@ -6,6 +6,7 @@ import {
   filtersFromQuery,
   filtersToApi,
   filtersToQuery,
+  isValidSort,
   sortFromTable,
   sortToTable,
 } from '@/pages/tickets/ticketFilters'
@@ -64,5 +65,12 @@ describe('transition labels', () => {
     expect(transitionLabelKey('resolved', 'in_progress')).toBe('ticket.transitions.reopen')
     expect(transitionLabelKey('resolved', 'closed')).toBe('ticket.transitions.closed')
     expect(transitionLabelKey('assigned', 'in_progress')).toBe('ticket.transitions.in_progress')
+  })
+})
+
+describe('SLA urgency sort', () => {
+  it('accepts sla_due as a sort field (the agent queue by urgency)', () => {
+    expect(isValidSort('sla_due')).toBe(true)
+    expect(sortFromTable('sla_due', 'ascending')).toBe('sla_due')
   })
 })
