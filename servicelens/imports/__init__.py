@@ -1,0 +1,1 @@
+"""Bulk import and export of customers, products and tickets (CSV, XLSX, NDJSON)."""

@@ -167,6 +167,9 @@ def in_transaction(db: Database, work: Callable[[Connection], T], *, dry_run: bo
                     ) from exc
             except OperationalError as exc:
                 conn.rollback()
+                # PostgreSQL deadlock / serialization failure: the whole batch is safe to redo.
+                if getattr(exc.orig, "sqlstate", None) in ("40P01", "40001") and attempt < ATTEMPTS:
+                    continue
                 if "locked" not in str(exc).lower():
                     raise
                 raise ProblemError(

@@ -1,9 +1,9 @@
 """Ticket import (upsert by source + external_id) and export.
 
-The hot path is written for throughput (design target ≥ 50,000 rows/s on SQLite): references are
-resolved from dicts loaded once per file (customers per batch with chunked IN queries), rows are
-checked in plain Python, and tickets and their events go to the database with Core executemany
-on untyped columns, one transaction per batch.
+The hot path is written for throughput (design target ≥ 50,000 rows/s on SQLite; see
+bench/bench_import.py): references are resolved from dicts loaded once per file (customers once
+per batch, all keys in one bound value), rows are checked in plain Python, and tickets and their
+events go to the database by executemany on untyped columns, one transaction per batch.
 """
 
 from __future__ import annotations
