@@ -12,6 +12,7 @@ from servicelens.core.auth import Permission, Subject, require
 from servicelens.core.deps import DbSession
 from servicelens.core.idempotency import run_idempotent
 from servicelens.core.pagination import Page
+from servicelens.core.schemas import json_response
 from servicelens.tickets import service
 from servicelens.tickets.models import Channel, FlagColor, Priority, TicketStatus, TicketType
 from servicelens.tickets.schemas import (
@@ -55,7 +56,7 @@ def list_tickets(
     sort: str = "-created_at",
     page: int = 1,
     page_size: int = 20,
-) -> Page[TicketSummary]:
+) -> Response:
     filters = service.TicketFilters(
         status=[s.value for s in status],
         type=[t.value for t in type],
@@ -75,7 +76,7 @@ def list_tickets(
         updated_to=updated_to,
         q=q,
     )
-    return service.list_tickets(session, subject, filters, sort, page, page_size)
+    return json_response(service.list_tickets(session, subject, filters, sort, page, page_size))
 
 
 @router.post("", response_model=TicketDetail, status_code=201)
@@ -92,20 +93,16 @@ def create_ticket(
     status_code, payload = run_idempotent(
         session, subject, idempotency_key, "POST /tickets", body.model_dump(mode="json"), create
     )
-    return JSONResponse(
-        payload, status_code=status_code, headers={"Location": f"/api/v1/tickets/{payload['id']}"}
-    )
+    return JSONResponse(payload, status_code=status_code, headers={"Location": f"/api/v1/tickets/{payload['id']}"})
 
 
 @router.get("/{ticket_id}", response_model=TicketDetail)
-def get_ticket(ticket_id: TicketId, session: DbSession, subject: Reader) -> TicketDetail:
-    return service.get_ticket(session, subject, ticket_id)
+def get_ticket(ticket_id: TicketId, session: DbSession, subject: Reader) -> Response:
+    return json_response(service.get_ticket(session, subject, ticket_id))
 
 
 @router.patch("/{ticket_id}", response_model=TicketDetail)
-def update_ticket(
-    ticket_id: TicketId, body: TicketPatch, session: DbSession, subject: Writer
-) -> TicketDetail:
+def update_ticket(ticket_id: TicketId, body: TicketPatch, session: DbSession, subject: Writer) -> TicketDetail:
     service.update_ticket(session, subject, ticket_id, body)
     return service.get_ticket(session, subject, ticket_id)
 
@@ -132,8 +129,6 @@ def merge(ticket_id: TicketId, body: MergeIn, session: DbSession, subject: Write
 
 
 @router.post("/{ticket_id}/followups", response_model=TicketDetail, status_code=201)
-def create_followup(
-    ticket_id: TicketId, body: FollowupIn, session: DbSession, subject: Writer
-) -> TicketDetail:
+def create_followup(ticket_id: TicketId, body: FollowupIn, session: DbSession, subject: Writer) -> TicketDetail:
     child = service.create_followup(session, subject, ticket_id, body)
     return service.get_ticket(session, subject, child.id)
