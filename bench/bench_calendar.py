@@ -46,9 +46,7 @@ def china_schedule() -> Schedule:
     )
 
 
-def naive_add_business_minutes(
-    resolver: _Resolver, schedule: Schedule, start: datetime, minutes: float
-) -> datetime:
+def naive_add_business_minutes(resolver: _Resolver, schedule: Schedule, start: datetime, minutes: float) -> datetime:
     """Baseline: day-by-day walk. Reuses the engine's day-type rules so only the walk is compared."""
     if minutes <= 0:
         return start
@@ -95,9 +93,7 @@ def rate(fn: Callable[[datetime, int], object], starts: Sequence[datetime], minu
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--calls", type=int, default=300_000, help="compiled-engine calls per round (5 rounds)")
-    ap.add_argument(
-        "--baseline-calls", type=int, default=20_000, help="naive day-walk calls per round (3 rounds)"
-    )
+    ap.add_argument("--baseline-calls", type=int, default=20_000, help="naive day-walk calls per round (3 rounds)")
     ap.add_argument("--seed", type=int, default=20250303)
     args = ap.parse_args()
 

@@ -38,9 +38,7 @@ from servicelens.worker import start_embedded_worker
 
 API_PREFIX = "/api/v1"
 # Routes reachable without credentials (the OpenAPI walk test checks every other route answers 401).
-PUBLIC_PATHS = frozenset(
-    {"/api/v1/auth/login", "/healthz", "/readyz", "/metrics", "/", "/app", "/app/{path}"}
-)
+PUBLIC_PATHS = frozenset({"/api/v1/auth/login", "/healthz", "/readyz", "/metrics", "/", "/app", "/app/{path}"})
 
 REQUESTS = Counter("servicelens_http_requests_total", "HTTP requests", ["method", "status"])
 
@@ -127,9 +125,7 @@ def create_app(
             with database.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:  # readiness reports, it does not raise
-            return problem_response(
-                503, "not_ready", "Not ready", f"database unavailable: {exc.__class__.__name__}"
-            )
+            return problem_response(503, "not_ready", "Not ready", f"database unavailable: {exc.__class__.__name__}")
         return JSONResponse({"status": "ready"})
 
     @app.get("/metrics", include_in_schema=False)
@@ -150,9 +146,7 @@ def _mount_web(app: FastAPI, dist: Path) -> None:
     def spa(path: str = "") -> Response:
         target = (dist / path).resolve()
         if path and target.is_file() and dist.resolve() in target.parents:
-            headers = (
-                {"Cache-Control": "public, max-age=31536000, immutable"} if "/assets/" in f"/{path}" else {}
-            )
+            headers = {"Cache-Control": "public, max-age=31536000, immutable"} if "/assets/" in f"/{path}" else {}
             return FileResponse(target, headers=headers)
         index = dist / "index.html"
         if not index.is_file():

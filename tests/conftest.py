@@ -88,9 +88,7 @@ def _wipe(database: Database) -> None:
             ).first() else None
             conn.exec_driver_sql("PRAGMA foreign_keys=ON")
         else:
-            conn.exec_driver_sql(
-                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
-            )
+            conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
 
 
 @pytest.fixture
@@ -118,9 +116,7 @@ def client(app: Any) -> Iterator[TestClient]:
 
 def login(client: TestClient, username: str, password: str | None = None) -> TestClient:
     """Log in with the session cookie and send the CSRF header on every later request."""
-    r = client.post(
-        "/api/v1/auth/login", json={"username": username, "password": password or PASSWORDS[username]}
-    )
+    r = client.post("/api/v1/auth/login", json={"username": username, "password": password or PASSWORDS[username]})
     assert r.status_code == 200, r.text
     client.headers[CSRF_HEADER] = r.json()["csrf_token"]
     return client
@@ -199,16 +195,10 @@ def org(db: Database) -> Org:
             created_at=now,
             updated_at=now,
         )
-        reg = Customer(
-            name="王芳", tier="regular", region_id=north.id, city="北京", created_at=now, updated_at=now
-        )
+        reg = Customer(name="王芳", tier="regular", region_id=north.id, city="北京", created_at=now, updated_at=now)
         s.add_all([vip, reg])
         s.flush()
-        s.add(
-            CustomerContact(
-                customer_id=vip.id, name="李明", phone="13812345678", email="li.ming@hongda.example"
-            )
-        )
+        s.add(CustomerContact(customer_id=vip.id, name="李明", phone="13812345678", email="li.ming@hongda.example"))
         p = Product(code="WH-60", name="电热水器 60L", category="热水器", created_at=now)
         s.add(p)
         s.flush()
@@ -251,9 +241,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     # The embedded job worker runs the SLA scanner, so breaches happen while a browser watches.
     server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(db=database, embedded_worker=True), host="127.0.0.1", port=port, log_level="warning"
-        )
+        uvicorn.Config(create_app(db=database, embedded_worker=True), host="127.0.0.1", port=port, log_level="warning")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -94,16 +94,12 @@ def test_seed_is_large(seeded: Database) -> None:
 
     with seeded.session() as s:
         assert s.scalar(select(func.count()).select_from(Ticket)) >= 20_000
-        assert (
-            s.scalar(select(func.count()).select_from(User).where(User.role.in_(("agent", "engineer")))) >= 40
-        )
+        assert s.scalar(select(func.count()).select_from(User).where(User.role.in_(("agent", "engineer")))) >= 40
 
 
 def test_ticket_list_budget(seeded: Database, client: TestClient) -> None:
     assert _measure(seeded, client, "/api/v1/tickets?page_size=50") <= BUDGETS["ticket_list"]
-    url = (
-        "/api/v1/tickets?status=in_progress&status=assigned&type=repair&sort=-updated_at&page=2&page_size=100"
-    )
+    url = "/api/v1/tickets?status=in_progress&status=assigned&type=repair&sort=-updated_at&page=2&page_size=100"
     assert _measure(seeded, client, url) <= BUDGETS["ticket_list_filtered"]
 
 
@@ -122,13 +118,7 @@ def test_ticket_detail_budget(seeded: Database, client: TestClient) -> None:
 def test_customer_timeline_budget(seeded: Database, client: TestClient) -> None:
     with seeded.session() as s:
         cid = s.scalar(
-            select(Ticket.customer_id)
-            .where(Ticket.customer_id.is_not(None))
-            .group_by(Ticket.customer_id)
-            .limit(1)
+            select(Ticket.customer_id).where(Ticket.customer_id.is_not(None)).group_by(Ticket.customer_id).limit(1)
         )
         assert s.get(Customer, cid) is not None
-    assert (
-        _measure(seeded, client, f"/api/v1/customers/{cid}/timeline?page_size=50")
-        <= BUDGETS["customer_timeline"]
-    )
+    assert _measure(seeded, client, f"/api/v1/customers/{cid}/timeline?page_size=50") <= BUDGETS["customer_timeline"]

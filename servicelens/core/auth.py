@@ -131,9 +131,7 @@ def _from_token(db: Database, raw: str) -> Subject:
     now = utcnow()
     with db.session() as s:
         row = s.execute(
-            select(ApiToken, User)
-            .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == key[2:])
+            select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == key[2:])
         ).first()
         if row is None:
             raise unauthenticated("Unknown API token")

@@ -78,9 +78,7 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
-        out.append(
-            {"field": ".".join(loc) or None, "reason": err.get("msg", "invalid"), "type": err.get("type")}
-        )
+        out.append({"field": ".".join(loc) or None, "reason": err.get("msg", "invalid"), "type": err.get("type")})
     return out
 
 

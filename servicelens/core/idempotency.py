@@ -37,9 +37,7 @@ def run_idempotent(
     if not key:
         return status_code, create()
     if len(key) > 200:
-        raise ProblemError(
-            422, "idempotency.key_too_long", "Invalid request", "Idempotency-Key exceeds 200 chars"
-        )
+        raise ProblemError(422, "idempotency.key_too_long", "Invalid request", "Idempotency-Key exceeds 200 chars")
     full_scope = f"{subject.user_id}:{scope}"
     digest = _hash(payload)
     existing = session.scalar(

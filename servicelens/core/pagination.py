@@ -25,9 +25,7 @@ class Page(BaseModel, Generic[T]):
 
 def check_page(page: int, page_size: int) -> None:
     if page < 1:
-        raise ProblemError(
-            422, "validation_error", "Invalid request", "page must be ≥ 1", [{"field": "page"}]
-        )
+        raise ProblemError(422, "validation_error", "Invalid request", "page must be ≥ 1", [{"field": "page"}])
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ProblemError(
             422,

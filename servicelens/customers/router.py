@@ -37,9 +37,7 @@ def list_customers(
     page: int = 1,
     page_size: int = 20,
 ) -> Page[CustomerSummary]:
-    return service.list_customers(
-        session, subject, q, tier.value if tier else None, region_id, page, page_size
-    )
+    return service.list_customers(session, subject, q, tier.value if tier else None, region_id, page, page_size)
 
 
 @router.post("", response_model=CustomerDetail, status_code=201)

@@ -83,29 +83,17 @@ def list_customers(
     page_size: int,
 ) -> Page[CustomerSummary]:
     check_page(page, page_size)
-    stmt = (
-        select(Customer, Region.name)
-        .outerjoin(Region, Region.id == Customer.region_id)
-        .where(_scope(subject))
-    )
+    stmt = select(Customer, Region.name).outerjoin(Region, Region.id == Customer.region_id).where(_scope(subject))
     if q:
         like = f"%{q.strip()}%"
-        stmt = stmt.where(
-            or_(Customer.name.like(like), Customer.external_id == q.strip(), Customer.phone == q.strip())
-        )
+        stmt = stmt.where(or_(Customer.name.like(like), Customer.external_id == q.strip(), Customer.phone == q.strip()))
     if tier:
         stmt = stmt.where(Customer.tier == tier)
     if region_id is not None:
         stmt = stmt.where(Customer.region_id == region_id)
-    total = (
-        session.scalar(select(func.count()).select_from(stmt.with_only_columns(Customer.id).subquery())) or 0
-    )
-    rows = session.execute(
-        stmt.order_by(Customer.id.desc()).limit(page_size).offset((page - 1) * page_size)
-    ).all()
-    return Page[CustomerSummary](
-        items=[_summary(c, rn) for c, rn in rows], total=total, page=page, page_size=page_size
-    )
+    total = session.scalar(select(func.count()).select_from(stmt.with_only_columns(Customer.id).subquery())) or 0
+    rows = session.execute(stmt.order_by(Customer.id.desc()).limit(page_size).offset((page - 1) * page_size)).all()
+    return Page[CustomerSummary](items=[_summary(c, rn) for c, rn in rows], total=total, page=page, page_size=page_size)
 
 
 def _load(session: Session, subject: Subject, customer_id: int) -> Customer:
@@ -201,9 +189,7 @@ def update_customer(session: Session, subject: Subject, customer_id: int, body: 
     return c
 
 
-def timeline(
-    session: Session, subject: Subject, customer_id: int, page: int, page_size: int
-) -> Page[TimelineEntry]:
+def timeline(session: Session, subject: Subject, customer_id: int, page: int, page_size: int) -> Page[TimelineEntry]:
     """Every ticket, comment and event of the customer, newest first, paged in the database."""
     check_page(page, page_size)
     _load(session, subject, customer_id)
@@ -216,9 +202,9 @@ def timeline(
         Ticket.created_at.label("at"),
         Ticket.id.label("tid"),
     ).where(Ticket.id.in_(mine))
-    comments = select(
-        literal("comment"), TicketComment.id, TicketComment.created_at, TicketComment.ticket_id
-    ).where(TicketComment.ticket_id.in_(mine))
+    comments = select(literal("comment"), TicketComment.id, TicketComment.created_at, TicketComment.ticket_id).where(
+        TicketComment.ticket_id.in_(mine)
+    )
     events = select(literal("event"), TicketEvent.id, TicketEvent.at, TicketEvent.ticket_id).where(
         TicketEvent.ticket_id.in_(mine),
         TicketEvent.kind.not_in(("created", "imported", "commented", "replied")),

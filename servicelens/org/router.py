@@ -142,9 +142,7 @@ def create_user(body: UserCreate, session: DbSession, subject: Admin) -> UserOut
 
 
 @router.patch("/users/{user_id}", response_model=UserOut)
-def update_user(
-    user_id: Annotated[int, Path(ge=1)], body: UserPatch, session: DbSession, subject: Admin
-) -> UserOut:
+def update_user(user_id: Annotated[int, Path(ge=1)], body: UserPatch, session: DbSession, subject: Admin) -> UserOut:
     return service.user_out(service.update_user(session, user_id, body))
 
 
@@ -157,9 +155,7 @@ def list_teams(session: DbSession, subject: OrgReader) -> Page[TeamOut]:
 @router.post("/teams", response_model=TeamOut, status_code=201)
 def create_team(body: TeamIn, session: DbSession, subject: Admin) -> TeamOut:
     t = service.create_team(session, body)
-    return TeamOut(
-        id=t.id, name=t.name, name_en=t.name_en, region_id=t.region_id, supervisor_id=t.supervisor_id
-    )
+    return TeamOut(id=t.id, name=t.name, name_en=t.name_en, region_id=t.region_id, supervisor_id=t.supervisor_id)
 
 
 @router.get("/regions", response_model=Page[RegionOut])

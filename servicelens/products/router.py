@@ -40,8 +40,6 @@ def get_product(product_id: ProductId, session: DbSession, subject: Reader) -> P
 
 
 @router.post("/{product_id}/components", response_model=ComponentOut, status_code=201)
-def add_component(
-    product_id: ProductId, body: ComponentIn, session: DbSession, subject: Admin
-) -> ComponentOut:
+def add_component(product_id: ProductId, body: ComponentIn, session: DbSession, subject: Admin) -> ComponentOut:
     c = service.add_component(session, product_id, body)
     return ComponentOut(id=c.id, code=c.code, name=c.name)

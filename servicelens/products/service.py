@@ -31,26 +31,20 @@ def list_products(session: Session, q: str | None, page: int, page_size: int) ->
     if q:
         stmt = stmt.where(or_(Product.name.like(f"%{q}%"), Product.code == q))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    products = session.scalars(
-        stmt.order_by(Product.id).limit(page_size).offset((page - 1) * page_size)
-    ).all()
+    products = session.scalars(stmt.order_by(Product.id).limit(page_size).offset((page - 1) * page_size)).all()
     comps: dict[int, list[Component]] = defaultdict(list)
     for c in session.scalars(
         select(Component).where(Component.product_id.in_([p.id for p in products])).order_by(Component.id)
     ):
         comps[c.product_id].append(c)
-    return Page[ProductOut](
-        items=[_out(p, comps[p.id]) for p in products], total=total, page=page, page_size=page_size
-    )
+    return Page[ProductOut](items=[_out(p, comps[p.id]) for p in products], total=total, page=page, page_size=page_size)
 
 
 def get_product(session: Session, product_id: int) -> ProductOut:
     p = session.get(Product, product_id)
     if p is None:
         raise not_found("product", product_id)
-    comps = session.scalars(
-        select(Component).where(Component.product_id == p.id).order_by(Component.id)
-    ).all()
+    comps = session.scalars(select(Component).where(Component.product_id == p.id).order_by(Component.id)).all()
     return _out(p, list(comps))
 
 
@@ -72,9 +66,7 @@ def create_product(session: Session, body: ProductCreate) -> Product:
 def add_component(session: Session, product_id: int, body: ComponentIn) -> Component:
     if session.get(Product, product_id) is None:
         raise not_found("product", product_id)
-    if session.scalar(
-        select(Component.id).where(Component.product_id == product_id, Component.code == body.code)
-    ):
+    if session.scalar(select(Component.id).where(Component.product_id == product_id, Component.code == body.code)):
         raise conflict("product.duplicate_component", f"Component '{body.code}' exists on this product")
     c = Component(product_id=product_id, code=body.code, name=body.name)
     session.add(c)

@@ -152,9 +152,7 @@ def _summary_fields(r: Row[Any]) -> dict[str, Any]:
         "status": r.status,
         "status_category": status_category(r.status),
         "flag_color": r.flag_color,
-        "customer": CustomerRef(
-            id=r.customer_id, name=r.customer_name or "", tier=r.customer_tier or "regular"
-        )
+        "customer": CustomerRef(id=r.customer_id, name=r.customer_name or "", tier=r.customer_tier or "regular")
         if r.customer_id is not None
         else None,
         "team": _ref(r.team_id, r.team_name),
@@ -468,9 +466,7 @@ def _check_refs(session: Session, data: dict[str, Any]) -> None:
     assignee_id = data.get("assignee_id")
     if assignee_id is not None:
         user = session.get(User, assignee_id)
-        if user is not None and (
-            not user.is_active or user.role not in (Role.agent, Role.engineer, Role.supervisor)
-        ):
+        if user is not None and (not user.is_active or user.role not in (Role.agent, Role.engineer, Role.supervisor)):
             raise ProblemError(
                 422,
                 "ticket.bad_assignee",
@@ -524,9 +520,7 @@ def create_ticket(session: Session, subject: Subject, data: TicketCreate) -> Tic
     session.flush()
     _event(session, ticket, EventKind.created, subject, now, to_status=status.value, channel=ticket.channel)
     if ticket.assignee_id is not None:
-        _event(
-            session, ticket, EventKind.assigned, subject, now, assignee_id=ticket.assignee_id, previous=None
-        )
+        _event(session, ticket, EventKind.assigned, subject, now, assignee_id=ticket.assignee_id, previous=None)
     _after_change(session, ticket, now)
     return ticket
 
@@ -578,9 +572,7 @@ def update_ticket(session: Session, subject: Subject, ticket_id: int, patch: Tic
         else:
             changed[field] = [old, new] if field != "description" else ["…", "…"]
     if "assignee_id" in changes and ticket.assignee_id is not None and ticket.status == S.new:
-        _event(
-            session, ticket, EventKind.status_changed, subject, now, from_status=S.new, to_status=S.assigned
-        )
+        _event(session, ticket, EventKind.status_changed, subject, now, from_status=S.new, to_status=S.assigned)
         ticket.status = S.assigned.value
     if changed:
         _event(session, ticket, EventKind.updated, subject, now, changes=changed)
@@ -623,9 +615,7 @@ def _apply_transition(
             extra={"allowed_transitions": allowed_transitions(current)},
         )
     if to == S.assigned and ticket.assignee_id is None:
-        raise ProblemError(
-            422, "ticket.no_assignee", "Invalid request", "Set an assignee before moving to 'assigned'"
-        )
+        raise ProblemError(422, "ticket.no_assignee", "Invalid request", "Set an assignee before moving to 'assigned'")
     data: dict[str, Any] = {}
     if note:
         data["note"] = note
@@ -695,9 +685,7 @@ def merge(session: Session, subject: Subject, source_id: int, target_id: int) ->
     """Merge a duplicate into ``target``: the source closes and points at the target."""
     _check_writable(subject)
     if source_id == target_id:
-        raise ProblemError(
-            422, "ticket.merge_self", "Invalid request", "A ticket cannot be merged into itself"
-        )
+        raise ProblemError(422, "ticket.merge_self", "Invalid request", "A ticket cannot be merged into itself")
     source = _load_visible(session, subject, source_id, for_write=True)
     target = _load_visible(session, subject, target_id, for_write=True)
     for t in (source, target):
@@ -740,9 +728,7 @@ def create_followup(session: Session, subject: Subject, ticket_id: int, body: Fo
     _check_writable(subject)
     parent = _load_visible(session, subject, ticket_id)
     if parent.status != S.closed:
-        raise conflict(
-            "ticket.not_closed", "Only closed tickets get follow-ups; reopen a resolved ticket instead"
-        )
+        raise conflict("ticket.not_closed", "Only closed tickets get follow-ups; reopen a resolved ticket instead")
     child = create_ticket(
         session,
         subject,

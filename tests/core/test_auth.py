@@ -49,13 +49,9 @@ def test_login_sets_httponly_cookie_and_csrf(client: TestClient, org: Org) -> No
     # a cookie-authenticated write without the CSRF header is refused
     r = client.post("/api/v1/tickets", json={"subject": "x", "type": "inquiry"})
     assert r.status_code == 403 and r.json()["code"] == "auth.csrf_failed"
-    r = client.post(
-        "/api/v1/tickets", json={"subject": "x", "type": "inquiry"}, headers={CSRF_HEADER: "wrong"}
-    )
+    r = client.post("/api/v1/tickets", json={"subject": "x", "type": "inquiry"}, headers={CSRF_HEADER: "wrong"})
     assert r.status_code == 403
-    r = client.post(
-        "/api/v1/tickets", json={"subject": "x", "type": "inquiry"}, headers={CSRF_HEADER: r_csrf(client)}
-    )
+    r = client.post("/api/v1/tickets", json={"subject": "x", "type": "inquiry"}, headers={CSRF_HEADER: r_csrf(client)})
     assert r.status_code == 201
 
 
@@ -82,17 +78,11 @@ def test_wrong_password_and_unknown_user_are_401(client: TestClient, org: Org) -
 
 def test_login_rate_limit(client: TestClient, org: Org) -> None:
     for _ in range(5):
-        assert (
-            client.post("/api/v1/auth/login", json={"username": "agent1", "password": "bad"}).status_code
-            == 401
-        )
+        assert client.post("/api/v1/auth/login", json={"username": "agent1", "password": "bad"}).status_code == 401
     r = client.post("/api/v1/auth/login", json={"username": "agent1", "password": "agent12345"})
     assert r.status_code == 429 and r.json()["code"] == "auth.rate_limited" and r.json()["retry_after"] > 0
     # other users are not locked out
-    assert (
-        client.post("/api/v1/auth/login", json={"username": "agent2", "password": "agent12345"}).status_code
-        == 200
-    )
+    assert client.post("/api/v1/auth/login", json={"username": "agent2", "password": "agent12345"}).status_code == 200
 
 
 def _token(c: TestClient, **body: Any) -> dict[str, Any]:
@@ -137,12 +127,8 @@ def test_expired_token_rejected(app: Any, agent_client: TestClient) -> None:
 
 def test_bad_token_requests(agent_client: TestClient) -> None:
     assert agent_client.post("/api/v1/auth/tokens", json={"name": "x", "scopes": ["root"]}).status_code == 422
-    assert (
-        agent_client.post("/api/v1/auth/tokens", json={"name": "x", "scopes": ["admin"]}).status_code == 403
-    )
-    assert (
-        agent_client.post("/api/v1/auth/tokens", json={"name": "x", "expires_in_days": 0}).status_code == 422
-    )
+    assert agent_client.post("/api/v1/auth/tokens", json={"name": "x", "scopes": ["admin"]}).status_code == 403
+    assert agent_client.post("/api/v1/auth/tokens", json={"name": "x", "expires_in_days": 0}).status_code == 422
 
 
 def test_role_checks(app: Any, org: Org) -> None:
@@ -178,9 +164,7 @@ def test_deactivated_user_loses_session(app: Any, org: Org, db: Database) -> Non
     with TestClient(app) as agent, TestClient(app) as admin:
         login(agent, "agent2")
         login(admin, "admin")
-        assert (
-            admin.patch(f"/api/v1/users/{org.users['agent2']}", json={"is_active": False}).status_code == 200
-        )
+        assert admin.patch(f"/api/v1/users/{org.users['agent2']}", json={"is_active": False}).status_code == 200
         assert agent.get("/api/v1/auth/me").status_code == 401
         r = agent.post("/api/v1/auth/login", json={"username": "agent2", "password": "agent12345"})
         assert r.status_code == 401

@@ -15,11 +15,7 @@ def _diff(db: Database) -> list[object]:
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     # SQLite cannot add the regions/teams → users keys after the fact (see migration 0001).
-    return [
-        d
-        for d in diff
-        if not (db.is_sqlite and "fk_" in str(d) and ("regions" in str(d) or "teams" in str(d)))
-    ]
+    return [d for d in diff if not (db.is_sqlite and "fk_" in str(d) and ("regions" in str(d) or "teams" in str(d)))]
 
 
 def test_migrations_match_models(migrated_db: Database) -> None:

@@ -353,9 +353,7 @@ def test_gives_up_after_3660_days_without_hours() -> None:
         add_business_minutes(closed, datetime(2025, 1, 1, tzinfo=UTC), 1)
     assert exc.value.code == "calendar.no_business_time"
     # Hours that start only after the search horizon are not found either.
-    late = Schedule(
-        "UTC", [ScheduleVersion(date(2036, 1, 1), LUNCH_WEEK), ScheduleVersion(date(2000, 1, 1), {})]
-    )
+    late = Schedule("UTC", [ScheduleVersion(date(2036, 1, 1), LUNCH_WEEK), ScheduleVersion(date(2000, 1, 1), {})])
     with pytest.raises(CalendarError):
         add_business_minutes(late, datetime(2025, 1, 1, tzinfo=UTC), 1)
     soon = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(days=MAX_SEARCH_DAYS - 400)
@@ -479,9 +477,7 @@ def _version(hours: object) -> ScheduleVersion:
         (lambda: ScheduleOverride(date(2025, 1, 1), "open", []), "calendar.invalid_override"),
         (lambda: ScheduleOverride(date(2025, 1, 1), "maybe"), "calendar.invalid_override"),  # type: ignore[arg-type]
         (
-            lambda: Schedule(
-                "UTC", [_version({})], overrides=[ScheduleOverride(date(2025, 1, 1), "closed")] * 2
-            ),
+            lambda: Schedule("UTC", [_version({})], overrides=[ScheduleOverride(date(2025, 1, 1), "closed")] * 2),
             "calendar.duplicate_override",
         ),
         (lambda: Schedule("UTC", [_version({})], statutory_region="US"), "calendar.unknown_region"),  # type: ignore[arg-type]

@@ -45,9 +45,7 @@ def t1001(on_hold_pauses: bool = False, upto: datetime | None = None) -> History
         created_at=sh(3, "08:40"),
         statuses=[s for s in statuses if upto is None or s[0] <= upto],
         agent_replies=[
-            t
-            for t in (sh(3, "09:25"), sh(3, "15:40"), sh(5, "10:50"), sh(6, "11:30"))
-            if not upto or t <= upto
+            t for t in (sh(3, "09:25"), sh(3, "15:40"), sh(5, "10:50"), sh(6, "11:30")) if not upto or t <= upto
         ],
         customer_messages=[t for t in (sh(3, "14:10"), sh(5, "10:00")) if not upto or t <= upto],
     )
@@ -145,8 +143,7 @@ def test_cancelled_when_merged() -> None:
         cancelled_at=sh(3, "09:05"),
     )
     assert (
-        evaluate(h, [TargetSpec(TargetMetric.resolution, 60)], CHINA, sh(4, "09:00"))[0].state
-        is TargetState.cancelled
+        evaluate(h, [TargetSpec(TargetMetric.resolution, 60)], CHINA, sh(4, "09:00"))[0].state is TargetState.cancelled
     )
 
 

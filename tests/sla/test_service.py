@@ -78,9 +78,7 @@ def _targets(c: TestClient, ticket_id: int) -> dict[str, dict[str, Any]]:
     return {f"{t['metric']}#{t['cycle']}": t for t in body["targets"]}
 
 
-def test_policy_chosen_and_deadlines_on_business_calendar(
-    admin_client: TestClient, org: Org, sla_setup: Any
-) -> None:
+def test_policy_chosen_and_deadlines_on_business_calendar(admin_client: TestClient, org: Org, sla_setup: Any) -> None:
     t = _ticket(admin_client, org)  # VIP complaint created Mon 08:00 → clock starts 09:00
     targets = _targets(admin_client, t["id"])
     assert targets["first_reply#1"]["due_at"].startswith("2025-03-03T01:30")  # 09:30 Shanghai
@@ -94,9 +92,7 @@ def test_policy_chosen_and_deadlines_on_business_calendar(
     assert _targets(admin_client, suggestion["id"]) == {}  # "no SLA" is a valid outcome
 
 
-def test_pending_pauses_clock_and_resume_shifts_due(
-    admin_client: TestClient, org: Org, sla_setup: Any
-) -> None:
+def test_pending_pauses_clock_and_resume_shifts_due(admin_client: TestClient, org: Org, sla_setup: Any) -> None:
     t = _ticket(admin_client, org)
     clock.freeze(sh(2025, 3, 3, "09:10"))
     t = admin_client.post(f"/api/v1/tickets/{t['id']}/comments", json={"body": "请提供订单号"}).json()
@@ -112,9 +108,7 @@ def test_pending_pauses_clock_and_resume_shifts_due(
     assert targets["resolution#1"]["state"] == "paused" and targets["resolution#1"]["due_at"] is None
     assert t["sla"]["state"] == "paused"
     clock.freeze(sh(2025, 3, 3, "14:00"))  # customer answers: resumes with 10 min used
-    admin_client.post(
-        f"/api/v1/tickets/{t['id']}/comments", json={"body": "订单号 123", "author_kind": "customer"}
-    )
+    admin_client.post(f"/api/v1/tickets/{t['id']}/comments", json={"body": "订单号 123", "author_kind": "customer"})
     res = _targets(admin_client, t["id"])["resolution#1"]
     assert res["state"] == "active" and res["used_minutes"] == 10
     assert res["due_at"].startswith("2025-03-04T05:50")  # 14:00 + 470 biz min → Tue 13:50 Shanghai
@@ -132,9 +126,7 @@ def test_scanner_records_warning_and_breach_once(
         kinds = s.scalars(
             select(TicketEvent.kind).where(TicketEvent.ticket_id == t["id"]).order_by(TicketEvent.id)
         ).all()
-        row = s.scalar(
-            select(TicketSla).where(TicketSla.ticket_id == t["id"], TicketSla.metric == "first_reply")
-        )
+        row = s.scalar(select(TicketSla).where(TicketSla.ticket_id == t["id"], TicketSla.metric == "first_reply"))
     assert kinds.count("sla_warning") == 1 and kinds.count("sla_breached") == 1
     assert row is not None and row.state == "breached" and row.next_check_at is None
     assert row.breached_at == sh(2025, 3, 3, "09:30")
@@ -151,18 +143,14 @@ def test_priority_change_recomputes_and_breaches_at_change_time(
     t = _ticket(admin_client, org, type="repair", customer_id=org.customer_regular)
     assert _targets(admin_client, t["id"])["first_reply#1"]["target_minutes"] == 120
     clock.freeze(sh(2025, 3, 3, "09:45"))  # 45 biz min used; urgent allows 30 → already past
-    t = admin_client.patch(
-        f"/api/v1/tickets/{t['id']}", json={"version": t["version"], "priority": "urgent"}
-    ).json()
+    t = admin_client.patch(f"/api/v1/tickets/{t['id']}", json={"version": t["version"], "priority": "urgent"}).json()
     fr = _targets(admin_client, t["id"])["first_reply#1"]
     assert fr["target_minutes"] == 30 and fr["state"] == "breached"
     assert fr["breached_at"].startswith("2025-03-03T01:45")  # the change time
     assert any(i.get("event_kind") == "sla_breached" for i in t["timeline"])
 
 
-def test_complaint_ladder_two_levels(
-    admin_client: TestClient, org: Org, sla_setup: Any, db: Database
-) -> None:
+def test_complaint_ladder_two_levels(admin_client: TestClient, org: Org, sla_setup: Any, db: Database) -> None:
     from servicelens.org.models import Region, User
 
     with db.session() as s:
