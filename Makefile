@@ -11,7 +11,7 @@ PORT ?= 8000
 DEMO_TICKETS ?= 20000
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test test-py test-pg test-web lint web bench bench-quick clean install browser openapi
+.PHONY: demo test test-py test-pg test-web lint web bench clean install browser openapi
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PY_SYS) -m venv $(VENV)
@@ -72,6 +72,8 @@ bench: $(STAMP)
 	$(PY) bench/bench_calendar.py
 	$(PY) bench/bench_import.py
 	$(PY) bench/bench_api.py
+	$(PY) bench/bench_sla_scan.py
+	$(PY) bench/bench_notify.py
 
 clean:
 	rm -rf $(VENV) web/node_modules servicelens/static/app
