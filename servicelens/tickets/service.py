@@ -243,9 +243,10 @@ def _sla_urgency() -> Any:
     """Earliest due instant of the ticket's running or breached targets; tickets without one sort last."""
     from servicelens.sla.models import TicketSla
 
+    # The state test sits inside min() so the lookup uses the (ticket_id, …) key, not the state index.
     due = (
-        select(func.min(TicketSla.due_at))
-        .where(TicketSla.ticket_id == Ticket.id, TicketSla.state.in_(("active", "breached")))
+        select(func.min(case((TicketSla.state.in_(("active", "breached")), TicketSla.due_at))))
+        .where(TicketSla.ticket_id == Ticket.id)
         .scalar_subquery()
     )
     return func.coalesce(due, FAR_FUTURE)
