@@ -240,12 +240,19 @@ def _rank(column: Any, order: Sequence[str]) -> Any:
 
 
 def _sla_urgency() -> Any:
-    """Earliest due instant of the ticket's running or breached targets; tickets without one sort last."""
+    """Earliest due instant of the ticket's running or unmet breached targets; tickets without one sort last."""
     from servicelens.sla.models import TicketSla
 
     # The state test sits inside min() so the lookup uses the (ticket_id, …) key, not the state index.
     due = (
-        select(func.min(case((TicketSla.state.in_(("active", "breached")), TicketSla.due_at))))
+        select(
+            func.min(
+                case(
+                    (TicketSla.state == "active", TicketSla.due_at),
+                    (and_(TicketSla.state == "breached", TicketSla.fulfilled_at.is_(None)), TicketSla.due_at),
+                )
+            )
+        )
         .where(TicketSla.ticket_id == Ticket.id)
         .scalar_subquery()
     )
