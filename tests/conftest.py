@@ -23,6 +23,11 @@ from servicelens.core import clock
 from servicelens.core.auth import CSRF_HEADER, subject_cache
 from servicelens.core.db import Base, Database
 from servicelens.core.migrate import upgrade
+from servicelens.worker import load_job_modules
+
+# Register every job handler and periodic task in the real registries now: a test that swaps a
+# registry out for a moment must not be the one that first imports (and so registers) a module.
+load_job_modules("")
 
 PASSWORDS = {
     "admin": "admin12345",
