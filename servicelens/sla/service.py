@@ -371,8 +371,24 @@ def policy_out(p: SlaPolicy) -> PolicyOut:
     )
 
 
-def _check_policy(session: Session, body: PolicyIn) -> None:
+def _unknown_condition_refs(session: Session, conditions: dict[str, Any]) -> list[dict[str, Any]]:
+    """Conditions naming products, regions, customers or teams that do not exist could never match."""
+    from servicelens.products.models import Product
+
     errors = []
+    for key, model in (("product_id", Product), ("region_id", Region), ("customer_id", Customer), ("team_id", Team)):
+        wanted = set(conditions.get(key) or [])
+        if wanted:
+            found = set(session.scalars(select(model.id).where(model.id.in_(wanted))))
+            for missing in sorted(wanted - found):
+                errors.append(
+                    {"field": f"conditions.{key}", "reason": f"{model.__tablename__} {missing} does not exist"}
+                )
+    return errors
+
+
+def _check_policy(session: Session, body: PolicyIn) -> None:
+    errors = _unknown_condition_refs(session, body.conditions.model_dump())
     if body.calendar_id is not None and session.get(Calendar, body.calendar_id) is None:
         errors.append({"field": "calendar_id", "reason": f"calendar {body.calendar_id} does not exist"})
     if not body.no_sla and not body.targets:
@@ -1230,7 +1246,7 @@ _ACTION_WRITES = {"flag": "flag_color", "priority": "priority", "reassign": "tea
 
 
 def _check_rule(session: Session, body: RuleIn) -> None:
-    errors: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = _unknown_condition_refs(session, body.conditions.model_dump())
     if body.trigger in (EscalationTrigger.sla_warning, EscalationTrigger.sla_breach) and body.metric is None:
         pass  # any target metric
     conds = body.conditions.model_dump()

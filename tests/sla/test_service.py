@@ -377,3 +377,22 @@ def test_queue_sorted_by_sla_urgency(admin_client: TestClient, org: Org, sla_set
     assert order == [vip["id"], regular["id"], no_sla["id"]]
     risk = admin_client.get("/api/v1/sla/at-risk?within_minutes=600").json()
     assert {"warned", "clock"} <= set(risk[0])
+
+
+def test_conditions_naming_unknown_records_are_rejected(admin_client: TestClient, sla_setup: Any) -> None:
+    body = {
+        "name": "幽灵产品",
+        "conditions": {"product_id": [987654]},
+        "calendar_id": sla_setup["calendar"]["id"],
+        "targets": [{"metric": "first_reply", "minutes": 30}],
+    }
+    r = admin_client.post("/api/v1/sla/policies", json=body)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "conditions.product_id"
+    rule = {
+        "name": "ghost",
+        "conditions": {"region_id": [987654]},
+        "trigger": "unresolved",
+        "levels": [{"after_minutes": 60, "actions": [{"type": "flag", "color": "red"}]}],
+    }
+    r = admin_client.post("/api/v1/sla/escalation-rules", json=rule)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "conditions.region_id"
