@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -17,7 +16,7 @@ from servicelens.core.deps import get_db
 from servicelens.core.errors import ProblemError
 from servicelens.imports import service
 from servicelens.imports.schemas import FileFormat, ImportKind, ImportResult
-from servicelens.tickets.models import Channel, FlagColor, Priority, TicketStatus, TicketType
+from servicelens.tickets.filters import ticket_filters
 from servicelens.tickets.service import TicketFilters
 
 router = APIRouter(tags=["imports"])
@@ -128,47 +127,6 @@ def _download(out: service.Export) -> StreamingResponse:
 @router.get("/imports/{kind}/template", summary="An empty import file with the header row")
 def import_template(kind: ImportKind, subject: Importer, format: FileFormat = FileFormat.csv) -> StreamingResponse:
     return _download(service.template(kind, format))
-
-
-def ticket_filters(
-    status: Annotated[list[TicketStatus], Query()] = [],  # noqa: B006 — FastAPI copies defaults
-    type: Annotated[list[TicketType], Query()] = [],  # noqa: B006
-    priority: Annotated[list[Priority], Query()] = [],  # noqa: B006
-    channel: Annotated[list[Channel], Query()] = [],  # noqa: B006
-    team_id: Annotated[list[int], Query()] = [],  # noqa: B006
-    assignee_id: Annotated[list[int], Query()] = [],  # noqa: B006
-    region_id: Annotated[list[int], Query()] = [],  # noqa: B006
-    customer_id: int | None = None,
-    product_id: int | None = None,
-    flag_color: FlagColor | None = None,
-    open_only: bool = False,
-    unassigned: bool = False,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
-    updated_from: datetime | None = None,
-    updated_to: datetime | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-) -> TicketFilters:
-    """The filters of GET /tickets (they apply to the tickets export only)."""
-    return TicketFilters(
-        status=[s.value for s in status],
-        type=[t.value for t in type],
-        priority=[p.value for p in priority],
-        channel=[c.value for c in channel],
-        team_id=team_id,
-        assignee_id=assignee_id,
-        region_id=region_id,
-        customer_id=customer_id,
-        product_id=product_id,
-        flag_color=flag_color.value if flag_color else None,
-        open_only=open_only,
-        unassigned=unassigned,
-        created_from=created_from,
-        created_to=created_to,
-        updated_from=updated_from,
-        updated_to=updated_to,
-        q=q,
-    )
 
 
 @router.get("/exports/{kind}", summary="Export rows you may see, in the import columns")

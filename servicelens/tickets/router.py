@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Response
 from fastapi.responses import JSONResponse
 
 from servicelens.core.auth import Permission, Subject, require
@@ -14,7 +13,7 @@ from servicelens.core.idempotency import run_idempotent
 from servicelens.core.pagination import Page
 from servicelens.core.schemas import json_response
 from servicelens.tickets import service
-from servicelens.tickets.models import Channel, FlagColor, Priority, TicketStatus, TicketType
+from servicelens.tickets.filters import ticket_filters
 from servicelens.tickets.schemas import (
     CommentIn,
     FollowupIn,
@@ -36,46 +35,11 @@ TicketId = Annotated[int, Path(ge=1)]
 def list_tickets(
     session: DbSession,
     subject: Reader,
-    status: Annotated[list[TicketStatus], Query()] = [],  # noqa: B006 — FastAPI copies defaults
-    type: Annotated[list[TicketType], Query()] = [],  # noqa: B006
-    priority: Annotated[list[Priority], Query()] = [],  # noqa: B006
-    channel: Annotated[list[Channel], Query()] = [],  # noqa: B006
-    team_id: Annotated[list[int], Query()] = [],  # noqa: B006
-    assignee_id: Annotated[list[int], Query()] = [],  # noqa: B006
-    region_id: Annotated[list[int], Query()] = [],  # noqa: B006
-    customer_id: int | None = None,
-    product_id: int | None = None,
-    flag_color: FlagColor | None = None,
-    open_only: bool = False,
-    unassigned: bool = False,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
-    updated_from: datetime | None = None,
-    updated_to: datetime | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    filters: Annotated[service.TicketFilters, Depends(ticket_filters)],
     sort: str = "-created_at",
     page: int = 1,
     page_size: int = 20,
 ) -> Response:
-    filters = service.TicketFilters(
-        status=[s.value for s in status],
-        type=[t.value for t in type],
-        priority=[p.value for p in priority],
-        channel=[c.value for c in channel],
-        team_id=team_id,
-        assignee_id=assignee_id,
-        region_id=region_id,
-        customer_id=customer_id,
-        product_id=product_id,
-        flag_color=flag_color.value if flag_color else None,
-        open_only=open_only,
-        unassigned=unassigned,
-        created_from=created_from,
-        created_to=created_to,
-        updated_from=updated_from,
-        updated_to=updated_to,
-        q=q,
-    )
     return json_response(service.list_tickets(session, subject, filters, sort, page, page_size))
 
 
