@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -107,6 +107,13 @@ def install_handlers(app: FastAPI) -> None:
             str(exc.detail) if exc.status_code != 404 else "Not found",
             str(exc.detail),
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        # Values the database cannot store (e.g. NUL characters on PostgreSQL): the caller's input.
+        return problem_response(
+            422, "invalid_value", "Invalid request", "A value cannot be stored (control characters such as NUL?)"
         )
 
     @app.exception_handler(IntegrityError)

@@ -270,3 +270,11 @@ def test_rate_limit_sends_retry_after_header(client: TestClient, org: Org) -> No
         client.post("/api/v1/auth/login", json={"username": "agent1", "password": "bad"})
     r = client.post("/api/v1/auth/login", json={"username": "agent1", "password": "bad"})
     assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+
+
+def test_nul_characters_are_a_4xx_not_a_500(agent_client: TestClient, org: Org) -> None:
+    r = agent_client.post("/api/v1/tickets", json={"subject": "漏水\u0000", "type": "repair"})
+    assert r.status_code in (201, 422)  # SQLite stores NUL; PostgreSQL refuses it with a clear 422
+    if r.status_code == 422:
+        assert r.json()["code"] == "invalid_value"
+        assert agent_client.get("/api/v1/tickets").json()["total"] == 0
