@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.responses import (
     FileResponse,
     HTMLResponse,
@@ -15,12 +15,14 @@ from fastapi.responses import (
     RedirectResponse,
     Response,
 )
+from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicelens import __version__
-from servicelens.alerts.router import router as alerts_router
+from servicelens.alerts.router import admin as alerts_admin_router
+from servicelens.alerts.router import notifications as notifications_router
 from servicelens.config import get_settings
 from servicelens.core.db import Database
 from servicelens.core.errors import install_handlers, problem_response
@@ -62,22 +64,52 @@ class RequestCounter:
         await self.app(scope, receive, counting_send)
 
 
-def api_router() -> APIRouter:
-    api = APIRouter(prefix=API_PREFIX)
-    for r in (
-        auth_router,
-        org_router,
-        customers_router,
-        products_router,
-        tickets_router,
-        imports_router,
-        sla_router,
-        sla_ticket_router,
-        alerts_router,
-    ):
-        api.include_router(r)
-    api.include_router(jobs_router)
-    return api
+# Ticket routes first: the router tries routes in order and these are the most requested.
+DOMAIN_ROUTERS = (
+    tickets_router,
+    auth_router,
+    org_router,
+    customers_router,
+    products_router,
+    imports_router,
+    sla_router,
+    sla_ticket_router,
+    notifications_router,
+    alerts_admin_router,
+    jobs_router,
+)
+
+
+def add_api_routes(app: FastAPI) -> None:
+    """Register every domain route on the app itself, under /api/v1.
+
+    ``include_router`` in this FastAPI keeps each included router as a nested node that is matched
+    twice per request (once to select, once to handle), which cost ~0.3 ms of a ~1 ms ticket read
+    with our ~100 routes; flat routes are matched once, one regex each (docs/decisions.md)."""
+    for router in DOMAIN_ROUTERS:
+        for route in router.routes:
+            if not isinstance(route, APIRoute):
+                raise TypeError(f"unexpected route type {type(route).__name__} in {router.prefix}")
+            app.router.add_api_route(
+                API_PREFIX + route.path,
+                route.endpoint,
+                response_model=route.response_model,
+                status_code=route.status_code,
+                tags=route.tags,
+                dependencies=route.dependencies,
+                summary=route.summary,
+                description=route.description,
+                response_description=route.response_description,
+                responses=route.responses,
+                deprecated=route.deprecated,
+                methods=route.methods,
+                operation_id=route.operation_id,
+                include_in_schema=route.include_in_schema,
+                response_class=route.response_class,
+                name=route.name,
+                callbacks=route.callbacks,
+                openapi_extra=route.openapi_extra,
+            )
 
 
 def create_app(
@@ -111,13 +143,11 @@ def create_app(
     app.state.db = database
     app.state.login_limiter = LoginRateLimiter(settings.login_max_attempts, settings.login_window_seconds)
     install_handlers(app)
-    app.include_router(api_router())
 
-    app.add_middleware(RequestCounter)
-
+    # Probes first: routes are tried in order and these are called constantly.
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> Response:
+        return Response(b'{"status":"ok"}', media_type="application/json")
 
     @app.get("/readyz", include_in_schema=False)
     def readyz() -> JSONResponse:
@@ -131,6 +161,10 @@ def create_app(
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> PlainTextResponse:
         return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+
+    add_api_routes(app)
+
+    app.add_middleware(RequestCounter)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -20,7 +20,7 @@ from servicelens.customers.models import Customer
 from servicelens.tickets.models import Ticket
 from tests.conftest import backend, login
 
-BUDGETS = {"ticket_list": 3, "ticket_list_filtered": 3, "ticket_detail": 4, "customer_timeline": 5}
+BUDGETS = {"ticket_list": 3, "ticket_list_filtered": 3, "ticket_detail": 3, "customer_timeline": 5}
 
 
 @pytest.fixture(scope="module")

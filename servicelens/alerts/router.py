@@ -207,8 +207,3 @@ def get_delivery(delivery_id: Id, session: DbSession, _: Admin) -> DeliveryOut:
 def retry_delivery(delivery_id: Id, session: DbSession, _: Admin) -> DeliveryOut:
     """Queue a dead delivery again (a fresh series of attempts)."""
     return service.retry_delivery(session, delivery_id)
-
-
-router = APIRouter()
-router.include_router(notifications)
-router.include_router(admin)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Select, func, select
+from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.orm import Session
 
 from servicelens.core.errors import ProblemError
@@ -55,6 +55,6 @@ def order_by(
     return stmt.order_by(column.asc(), tiebreak.asc())
 
 
-def paginate_count(session: Session, stmt: Select[*tuple[Any, ...]]) -> int:
+def paginate_count(session: Session | Connection, stmt: Select[*tuple[Any, ...]]) -> int:
     """Total rows of a filtered query (ordering stripped)."""
     return int(session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)

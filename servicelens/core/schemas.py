@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict
 
@@ -28,9 +31,26 @@ class CustomerRef(BaseModel):
     tier: str
 
 
-def json_response(model: BaseModel, status_code: int = 200) -> Response:
-    """Serialise a response model once. Returning the model would make FastAPI validate it again
-    against ``response_model`` (which stays on the route for the OpenAPI document)."""
-    return Response(
-        model.__pydantic_serializer__.to_json(model), status_code=status_code, media_type="application/json"
+# orjson writes an aware UTC datetime as "…Z", exactly as pydantic does for the declared models.
+_ORJSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
+
+
+def json_response(
+    payload: BaseModel | dict[str, Any] | list[Any], status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """Serialise a response once. Returning a model would make FastAPI validate it again against
+    ``response_model`` (which stays on the route for the OpenAPI document). Hot read paths build
+    plain dicts in the shape of their response model and skip model construction altogether;
+    tests validate those payloads against the model."""
+    body = (
+        payload.__pydantic_serializer__.to_json(payload)
+        if isinstance(payload, BaseModel)
+        else orjson.dumps(payload, option=_ORJSON_OPTIONS)
     )
+    return Response(body, status_code=status_code, media_type="application/json", headers=headers)
+
+
+def jsonable(payload: dict[str, Any]) -> dict[str, Any]:
+    """A dict payload as plain JSON values (for storing a response, e.g. an idempotency record)."""
+    result: dict[str, Any] = orjson.loads(orjson.dumps(payload, option=_ORJSON_OPTIONS))
+    return result

@@ -130,7 +130,7 @@ def delete_policy(policy_id: Id, session: DbSession, subject: Admin) -> Response
 def preview(body: PreviewIn, session: DbSession, subject: Reader) -> PreviewOut:
     """Which policy applies to this ticket (or these ticket fields) and what its deadlines are."""
     if body.ticket_id is not None:
-        tickets.get_ticket(session, subject, body.ticket_id)  # scope check
+        tickets.load_visible(session, subject, body.ticket_id)  # scope check
     return service.preview(session, body)
 
 
@@ -189,5 +189,5 @@ def node_checks(
 
 @ticket_router.get("/{ticket_id}/sla", response_model=TicketSlaOut)
 def ticket_sla(ticket_id: Id, session: DbSession, subject: Reader) -> TicketSlaOut:
-    tickets.get_ticket(session, subject, ticket_id)  # 404 outside the caller's scope
+    tickets.load_visible(session, subject, ticket_id)  # 404 outside the caller's scope
     return service.ticket_sla(session, ticket_id)

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, bindparam, delete, false, func, insert, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, delete, false, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -1407,7 +1407,7 @@ _BADGE_RANK = {"breached": 0, "active": 1, "paused": 2, "achieved": 3}
 _NEVER = datetime.max.replace(tzinfo=UTC)
 
 
-def badges(session: Session, ticket_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+def badges(session: Session | Connection, ticket_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """The most urgent target per ticket, for list badges (one query per page)."""
     out: dict[int, dict[str, Any]] = {}
     best: dict[int, tuple[int, datetime]] = {}

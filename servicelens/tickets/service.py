@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, case, false, func, or_, select, true
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    String,
+    Text,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from servicelens.core.auth import Subject
 from servicelens.core.clock import utcnow
 from servicelens.core.errors import ProblemError, conflict, forbidden, not_found
-from servicelens.core.pagination import Page, check_page, order_by, paginate_count
-from servicelens.core.schemas import CustomerRef, Ref, UserRef
+from servicelens.core.pagination import check_page, order_by, paginate_count
 from servicelens.customers.models import Customer
 from servicelens.org.models import Region, Role, Team, User
 from servicelens.products.models import Component, Product
@@ -32,10 +51,7 @@ from servicelens.tickets.schemas import (
     CommentIn,
     FollowupIn,
     TicketCreate,
-    TicketDetail,
     TicketPatch,
-    TicketSummary,
-    TimelineItem,
     TransitionIn,
 )
 
@@ -72,6 +88,9 @@ def status_category(status: str) -> str:
 
 def allowed_transitions(status: str) -> list[str]:
     return sorted(TRANSITIONS[TicketStatus(status)], key=lambda s: list(TicketStatus).index(TicketStatus(s)))
+
+
+_ALLOWED = {status.value: allowed_transitions(status) for status in TicketStatus}
 
 
 # ---------------------------------------------------------------- scoping
@@ -138,8 +157,17 @@ def _summary_select(*extra: Any) -> Select[*tuple[Any, ...]]:
     )
 
 
-def _ref(ident: int | None, name: str | None) -> Ref | None:
-    return Ref(id=ident, name=name or "") if ident is not None else None
+# The read paths build plain dicts in the shape of TicketSummary/TicketDetail (tests validate them
+# against the models): constructing ~30 nested pydantic models per ticket cost more than its queries.
+_CATEGORY = {str(status): category.value for status, category in STATUS_CATEGORY.items()}
+
+
+def _ref(ident: int | None, name: str | None) -> dict[str, Any] | None:
+    return {"id": ident, "name": name or ""} if ident is not None else None
+
+
+def _user_ref(ident: int | None, name: str | None) -> dict[str, Any] | None:
+    return {"id": ident, "display_name": name or ""} if ident is not None else None
 
 
 def _summary_fields(r: Row[Any]) -> dict[str, Any]:
@@ -150,15 +178,13 @@ def _summary_fields(r: Row[Any]) -> dict[str, Any]:
         "channel": r.channel,
         "priority": r.priority,
         "status": r.status,
-        "status_category": status_category(r.status),
+        "status_category": _CATEGORY[r.status],
         "flag_color": r.flag_color,
-        "customer": CustomerRef(id=r.customer_id, name=r.customer_name or "", tier=r.customer_tier or "regular")
+        "customer": {"id": r.customer_id, "name": r.customer_name or "", "tier": r.customer_tier or "regular"}
         if r.customer_id is not None
         else None,
         "team": _ref(r.team_id, r.team_name),
-        "assignee": UserRef(id=r.assignee_id, display_name=r.assignee_name or "")
-        if r.assignee_id is not None
-        else None,
+        "assignee": _user_ref(r.assignee_id, r.assignee_name),
         "region": _ref(r.region_id, r.region_name),
         "product": _ref(r.product_id, r.product_name),
         "created_at": r.created_at,
@@ -273,20 +299,21 @@ SORTABLE: dict[str, Any] = {
 
 
 def list_tickets(
-    session: Session, subject: Subject, filters: TicketFilters, sort: str, page: int, page_size: int
-) -> Page[TicketSummary]:
+    conn: Connection | Session, subject: Subject, filters: TicketFilters, sort: str, page: int, page_size: int
+) -> dict[str, Any]:
+    """A page of tickets in the shape of ``Page[TicketSummary]``."""
     check_page(page, page_size)
     where = and_(scope_clause(subject), *filters.clauses())
     base = select(Ticket.id).where(where)
-    total = paginate_count(session, base)
+    total = paginate_count(conn, base)
     stmt = order_by(_summary_select().where(where), sort, SORTABLE, Ticket.id)
-    rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
-    badges = _sla().badges(session, [r.id for r in rows])
-    items = [TicketSummary(**_summary_fields(r), sla=badges.get(r.id)) for r in rows]
-    return Page[TicketSummary](items=items, total=total, page=page, page_size=page_size)
+    rows = conn.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
+    badges = _sla().badges(conn, [r.id for r in rows])
+    items = [{**_summary_fields(r), "sla": badges.get(r.id)} for r in rows]
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
-def _load_visible(session: Session, subject: Subject, ticket_id: int, *, for_write: bool = False) -> Ticket:
+def load_visible(session: Session, subject: Subject, ticket_id: int, *, for_write: bool = False) -> Ticket:
     ticket = session.scalar(select(Ticket).where(Ticket.id == ticket_id, scope_clause(subject)))
     if ticket is None or ticket.is_deleted:
         raise not_found("ticket", ticket_id)
@@ -296,34 +323,45 @@ def _load_visible(session: Session, subject: Subject, ticket_id: int, *, for_wri
 _Actor = aliased(User)
 _Comp = aliased(Component)
 # Built once: the hot read paths only bind parameters (statement construction dominated their cost).
-_EVENTS = (
-    select(
-        TicketEvent.id,
-        TicketEvent.at,
-        TicketEvent.actor_id,
-        TicketEvent.kind,
-        TicketEvent.from_status,
-        TicketEvent.to_status,
-        TicketEvent.data,
-        _Actor.display_name,
+# Events and comments come back in ONE query: the columns the two kinds do not share are NULL.
+_TIMELINE = (
+    union_all(
+        select(
+            literal("event").label("kind"),
+            TicketEvent.id,
+            TicketEvent.at,
+            TicketEvent.actor_id,
+            _Actor.display_name,
+            TicketEvent.kind.label("event_kind"),
+            TicketEvent.from_status,
+            TicketEvent.to_status,
+            TicketEvent.data,
+            # Typed NULLs: a UNION's columns carry the first SELECT's types (booleans are 0/1 on SQLite).
+            type_coerce(null(), Text).label("body"),
+            type_coerce(null(), Boolean).label("public"),
+            type_coerce(null(), String).label("author_kind"),
+        )
+        .outerjoin(_Actor, _Actor.id == TicketEvent.actor_id)
+        .where(TicketEvent.ticket_id == bindparam("tid")),
+        select(
+            literal("comment"),
+            TicketComment.id,
+            TicketComment.created_at,
+            TicketComment.author_id,
+            _Actor.display_name,
+            null(),
+            null(),
+            null(),
+            null(),
+            TicketComment.body,
+            TicketComment.public,
+            TicketComment.author_kind,
+        )
+        .outerjoin(_Actor, _Actor.id == TicketComment.author_id)
+        .where(TicketComment.ticket_id == bindparam("tid")),
     )
-    .outerjoin(_Actor, _Actor.id == TicketEvent.actor_id)
-    .where(TicketEvent.ticket_id.in_(bindparam("ids", expanding=True)))
-    .order_by(TicketEvent.id)
-)
-_COMMENTS = (
-    select(
-        TicketComment.id,
-        TicketComment.created_at,
-        TicketComment.author_id,
-        TicketComment.body,
-        TicketComment.public,
-        TicketComment.author_kind,
-        _Actor.display_name,
-    )
-    .outerjoin(_Actor, _Actor.id == TicketComment.author_id)
-    .where(TicketComment.ticket_id.in_(bindparam("ids", expanding=True)))
-    .order_by(TicketComment.id)
+    .subquery()
+    .select()
 )
 _DETAIL = (
     _summary_select(
@@ -347,61 +385,73 @@ _DETAIL = (
 )
 
 
-def timeline(session: Session, ticket_ids: Iterable[int]) -> list[TimelineItem]:
-    """Events and comments of the given tickets, oldest first (two queries whatever the size)."""
-    params = {"ids": list(ticket_ids)}
-    items = [
-        TimelineItem(
-            kind="event",
-            id=e.id,
-            at=e.at,
-            actor=UserRef(id=e.actor_id, display_name=e.display_name or "") if e.actor_id else None,
-            event_kind=e.kind,
-            from_status=e.from_status,
-            to_status=e.to_status,
-            data=e.data or {},
-        )
-        for e in session.execute(_EVENTS, params)
-    ] + [
-        TimelineItem(
-            kind="comment",
-            id=c.id,
-            at=c.created_at,
-            actor=UserRef(id=c.author_id, display_name=c.display_name or "") if c.author_id else None,
-            body=c.body,
-            public=c.public,
-            author_kind=c.author_kind,
-        )
-        for c in session.execute(_COMMENTS, params)
-    ]
+def timeline(conn: Connection | Session, ticket_id: int) -> list[dict[str, Any]]:
+    """Events and comments of a ticket, oldest first, as ``TimelineItem`` dicts (one query)."""
+    items = []
+    for (
+        kind,
+        ident,
+        at,
+        actor_id,
+        actor_name,
+        event_kind,
+        from_status,
+        to_status,
+        data,
+        body,
+        public,
+        author_kind,
+    ) in conn.execute(_TIMELINE, {"tid": ticket_id}).all():
+        item: dict[str, Any] = {
+            "kind": kind,
+            "id": ident,
+            "at": at,
+            "actor": _user_ref(actor_id, actor_name),
+            "event_kind": event_kind,
+            "from_status": from_status,
+            "to_status": to_status,
+            "data": (data or {}) if kind == "event" else None,
+            "body": body,
+            "public": public,
+            "author_kind": author_kind,
+        }
+        items.append(item)
     # Comments sort before the event they caused at the same instant.
-    items.sort(key=lambda i: (i.at, 0 if i.kind == "comment" else 1, i.id))
+    items.sort(key=lambda i: (i["at"], 0 if i["kind"] == "comment" else 1, i["id"]))
     return items
 
 
-def get_ticket(session: Session, subject: Subject, ticket_id: int) -> TicketDetail:
+def ticket_detail(conn: Connection | Session, subject: Subject, ticket_id: int) -> dict[str, Any]:
+    """One ticket as a ``TicketDetail`` dict (three queries: the row, its SLA badge, its timeline);
+    404 when it does not exist or lies outside the caller's scope."""
     stmt = _DETAIL if subject.sees_everything else _DETAIL.where(scope_clause(subject))
-    row = session.execute(stmt, {"tid": ticket_id}).first()
+    row = conn.execute(stmt, {"tid": ticket_id}).first()
     if row is None or row.is_deleted:
         raise not_found("ticket", ticket_id)
-    return TicketDetail(
+    return {
         **_summary_fields(row),
-        sla=_sla().badges(session, [ticket_id]).get(ticket_id),
-        description=row.description,
-        category=row.category,
-        component=_ref(row.component_id, row.component_name),
-        resolution_code=row.resolution_code,
-        fcr_marked=row.fcr_marked,
-        first_response_at=row.first_response_at,
-        first_resolved_at=row.first_resolved_at,
-        resolved_at=row.resolved_at,
-        closed_at=row.closed_at,
-        reopen_count=row.reopen_count,
-        merged_into_id=row.merged_into_id,
-        followup_of_id=row.followup_of_id,
-        allowed_transitions=allowed_transitions(row.status) if row.merged_into_id is None else [],
-        timeline=timeline(session, [ticket_id]),
-    )
+        "sla": _sla().badges(conn, [ticket_id]).get(ticket_id),
+        "description": row.description,
+        "category": row.category,
+        "component": _ref(row.component_id, row.component_name),
+        "resolution_code": row.resolution_code,
+        "fcr_marked": row.fcr_marked,
+        "first_response_at": row.first_response_at,
+        "first_resolved_at": row.first_resolved_at,
+        "resolved_at": row.resolved_at,
+        "closed_at": row.closed_at,
+        "reopen_count": row.reopen_count,
+        "merged_into_id": row.merged_into_id,
+        "followup_of_id": row.followup_of_id,
+        "allowed_transitions": _ALLOWED[row.status] if row.merged_into_id is None else [],
+        "timeline": timeline(conn, ticket_id),
+    }
+
+
+def get_ticket(session: Session, subject: Subject, ticket_id: int) -> dict[str, Any]:
+    """``ticket_detail`` inside a write's session: its pending changes are flushed first."""
+    session.flush()
+    return ticket_detail(session.connection(), subject, ticket_id)
 
 
 # ---------------------------------------------------------------- writing
@@ -554,7 +604,7 @@ PATCH_FIELDS = (
 
 def update_ticket(session: Session, subject: Subject, ticket_id: int, patch: TicketPatch) -> Ticket:
     _check_writable(subject)
-    ticket = _load_visible(session, subject, ticket_id, for_write=True)
+    ticket = load_visible(session, subject, ticket_id, for_write=True)
     _check_version(ticket, patch.version)
     if ticket.status == S.closed:
         raise conflict("ticket.closed", "A closed ticket cannot change; open a follow-up ticket instead")
@@ -592,7 +642,7 @@ def update_ticket(session: Session, subject: Subject, ticket_id: int, patch: Tic
 
 def transition(session: Session, subject: Subject, ticket_id: int, body: TransitionIn) -> Ticket:
     _check_writable(subject)
-    ticket = _load_visible(session, subject, ticket_id, for_write=True)
+    ticket = load_visible(session, subject, ticket_id, for_write=True)
     _check_version(ticket, body.version)
     now = utcnow()
     _apply_transition(session, subject, ticket, body.to_status, now, body.resolution_code, body.note)
@@ -649,7 +699,7 @@ def _apply_transition(
 
 def add_comment(session: Session, subject: Subject, ticket_id: int, body: CommentIn) -> Ticket:
     _check_writable(subject)
-    ticket = _load_visible(session, subject, ticket_id, for_write=True)
+    ticket = load_visible(session, subject, ticket_id, for_write=True)
     if ticket.status == S.closed:
         raise conflict("ticket.closed", "A closed ticket takes no comments; open a follow-up ticket instead")
     if ticket.merged_into_id is not None:
@@ -694,8 +744,8 @@ def merge(session: Session, subject: Subject, source_id: int, target_id: int) ->
     _check_writable(subject)
     if source_id == target_id:
         raise ProblemError(422, "ticket.merge_self", "Invalid request", "A ticket cannot be merged into itself")
-    source = _load_visible(session, subject, source_id, for_write=True)
-    target = _load_visible(session, subject, target_id, for_write=True)
+    source = load_visible(session, subject, source_id, for_write=True)
+    target = load_visible(session, subject, target_id, for_write=True)
     for t in (source, target):
         if t.merged_into_id is not None:
             raise conflict("ticket.merged", f"Ticket {t.id} was already merged into {t.merged_into_id}")
@@ -734,7 +784,7 @@ def merge(session: Session, subject: Subject, source_id: int, target_id: int) ->
 def create_followup(session: Session, subject: Subject, ticket_id: int, body: FollowupIn) -> Ticket:
     """A closed ticket is final: a new contact about it becomes a linked follow-up ticket."""
     _check_writable(subject)
-    parent = _load_visible(session, subject, ticket_id)
+    parent = load_visible(session, subject, ticket_id)
     if parent.status != S.closed:
         raise conflict("ticket.not_closed", "Only closed tickets get follow-ups; reopen a resolved ticket instead")
     child = create_ticket(

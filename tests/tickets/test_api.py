@@ -278,3 +278,37 @@ def test_nul_characters_are_a_4xx_not_a_500(agent_client: TestClient, org: Org) 
     if r.status_code == 422:
         assert r.json()["code"] == "invalid_value"
         assert agent_client.get("/api/v1/tickets").json()["total"] == 0
+
+
+def test_read_payloads_match_their_declared_models(agent_client: TestClient, org: Org) -> None:
+    """The ticket reads build plain dicts for speed: they must stay exactly in the shape (fields,
+    types, "Z" timestamps) of the models the OpenAPI document declares."""
+    from servicelens.core.pagination import Page
+    from servicelens.tickets.schemas import TicketDetail, TicketSummary
+
+    t = _create(agent_client, org)
+    agent_client.post(f"/api/v1/tickets/{t['id']}/comments", json={"body": "内部备注", "public": False})
+    agent_client.post(f"/api/v1/tickets/{t['id']}/comments", json={"body": "您好，已安排工程师"})
+    got = agent_client.get(f"/api/v1/tickets/{t['id']}").json()
+    # Re-serialising through the model gives back the very same JSON: nothing missing, extra or reshaped.
+    assert TicketDetail.model_validate(got).model_dump(mode="json") == got
+    assert got["created_at"].endswith("Z")
+    kinds = [(i["kind"], i.get("event_kind") or i.get("public")) for i in got["timeline"]]
+    assert ("comment", False) in kinds and ("comment", True) in kinds and ("event", "replied") in kinds
+    assert got["sla"] is None or set(got["sla"]) == {"metric", "state", "due_at", "warned", "breached_at"}
+
+    page = agent_client.get("/api/v1/tickets?page_size=5").json()
+    assert page["items"] and Page[TicketSummary].model_validate(page).model_dump(mode="json") == page
+
+
+def test_api_routes_are_registered_flat() -> None:
+    """Nested included routers are matched twice per request in this FastAPI: every API route is
+    registered on the app itself (servicelens.app.add_api_routes)."""
+    from fastapi.routing import APIRoute
+    from starlette.routing import Route
+
+    from servicelens.app import create_app
+
+    routes = create_app("sqlite://").router.routes
+    assert all(isinstance(r, APIRoute | Route) for r in routes), {type(r).__name__ for r in routes}
+    assert sum(isinstance(r, APIRoute) and r.path.startswith("/api/v1/") for r in routes) > 50
