@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import sqlite3
+import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -56,6 +61,27 @@ def in_keys(
         return col.in_(select(values.c.value))
     element = Integer if keys and isinstance(keys[0], int) else String
     return col == any_(bindparam(None, list(keys), type_=postgresql.ARRAY(element)))
+
+
+@lru_cache(maxsize=64)
+def _values_sql(head: str, row: str, tail: str, count: int) -> str:
+    return f"{head}{','.join([row] * count)}{tail}"
+
+
+def sqlite_values(conn: Connection, head: str, row: str, rows: Sequence[Sequence[Any]], tail: str = "") -> None:
+    """Run ``{head}{row},{row},…{tail}`` (a multi-row VALUES) over ``rows``, as many per statement as
+    SQLite's bound-value limit allows. Unlike executemany, which steps (and hands the GIL back and
+    forth) once per row, each statement is one step for up to ~1,500 rows: run from a writer thread
+    beside a busy parser, that is the difference between the threads sharing two cores and queueing
+    on the GIL (engine.run)."""
+    if not rows:
+        return
+    width = len(rows[0])
+    limit = conn.connection.driver_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # type: ignore[union-attr]
+    per = max(1, limit // width)
+    for i in range(0, len(rows), per):
+        part = rows[i : i + per]
+        conn.exec_driver_sql(_values_sql(head, row, tail, len(part)), tuple(v for r in part for v in r))
 
 
 @dataclass
@@ -206,25 +232,94 @@ def run(
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int], None] | None = None,
 ) -> Report:
+    """Read, prepare and write the file batch by batch.
+
+    A batch is written only after the batch that follows it was read without a file error (the
+    read-ahead also tells the last batch apart: it carries the SLA job). Importers whose writes are
+    GIL-free on SQLite (``pipelined``) get their batch k written by a writer thread while this thread
+    reads and prepares batch k+1: SQLite's work and Python's then run on two cores."""
+    pipelined = getattr(importer, "pipelined", False) and ctx.is_sqlite and not ctx.dry_run
     report = Report()
     sla_dirty = False
+    done_rows = 0
     batches = batched(rows, batch_size)
-    batch = next(batches, None)
-    while batch is not None:
-        # Reading one batch ahead tells the last batch apart (it carries the SLA job); a file error
-        # found there also stops the import before the current batch is stored.
-        following = next(batches, None)
-        report.total += len(batch)
-        failed: list[tuple[int, Errors]] = []
-        prepared = importer.prepare(batch, failed)
-        work = partial(
-            _write_batch, ctx=ctx, importer=importer, prepared=prepared, last=following is None, sla_dirty=sla_dirty
-        )
-        outcome = in_transaction(ctx.db, work, dry_run=ctx.dry_run)
+    # The batch being written: its outcome, the rows that failed in prepare, its size.
+    pending: tuple[Future[BatchOutcome], list[tuple[int, Errors]], int] | None = None
+
+    def settle() -> None:
+        """Wait for the batch in flight and account for it (its write error is raised here)."""
+        nonlocal pending, sla_dirty, done_rows
+        if pending is None:
+            return
+        (future, failed, size), pending = pending, None
+        outcome = future.result()
         sla_dirty = sla_dirty or outcome.sla_dirty
         outcome.failed.extend(failed)
         report.add(outcome)
+        done_rows += size
         if progress is not None:
-            progress(report.total)
-        batch = following
+            progress(done_rows)
+
+    with ExitStack() as stack:
+        writer = stack.enter_context(ThreadPoolExecutor(1, "sl-import-writer")) if pipelined else None
+        if writer is not None:
+            stack.enter_context(_short_gil_slices())
+        try:
+            batch = next(batches, None)
+            while batch is not None:
+                following = next(batches, None)
+                report.total += len(batch)
+                failed: list[tuple[int, Errors]] = []
+                prepared = importer.prepare(batch, failed)
+                settle()  # the previous batch is stored (or its error raised) before this one goes
+                work = partial(
+                    _write_batch,
+                    ctx=ctx,
+                    importer=importer,
+                    prepared=prepared,
+                    last=following is None,
+                    sla_dirty=sla_dirty,
+                )
+                if writer is None:
+                    pending = _done(in_transaction(ctx.db, work, dry_run=ctx.dry_run)), failed, len(batch)
+                    settle()
+                else:
+                    pending = writer.submit(in_transaction, ctx.db, work, dry_run=False), failed, len(batch)
+                batch = following
+            settle()
+        finally:
+            if pending is not None:
+                pending[0].exception()  # a file error while a batch is in flight: that batch still completes
     return report
+
+
+def _done(outcome: BatchOutcome) -> Future[BatchOutcome]:
+    future: Future[BatchOutcome] = Future()
+    future.set_result(outcome)
+    return future
+
+
+_gil_lock = threading.Lock()
+_gil_users = 0
+_gil_saved = 0.0
+
+
+@contextmanager
+def _short_gil_slices() -> Iterator[None]:
+    """While a writer thread runs SQLite beside a busy Python thread, each return from SQLite
+    waits for the other thread to give up the GIL: at most one switch interval (5 ms by default,
+    a whole batch's worth of work). 0.5 ms keeps those waits small; restored when the last
+    pipelined import of the process ends."""
+    global _gil_users, _gil_saved
+    with _gil_lock:
+        if _gil_users == 0:
+            _gil_saved = sys.getswitchinterval()
+            sys.setswitchinterval(min(_gil_saved, 0.0005))
+        _gil_users += 1
+    try:
+        yield
+    finally:
+        with _gil_lock:
+            _gil_users -= 1
+            if _gil_users == 0:
+                sys.setswitchinterval(_gil_saved)

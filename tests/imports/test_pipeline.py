@@ -1,0 +1,155 @@
+"""The pipelined ticket import (SQLite: batch k written by a writer thread while batch k+1 is
+prepared) must store exactly what the one-thread import stores, report the same rows, and keep
+the batch rules: a batch is stored only once the batch after it was read without a file error."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from servicelens.core.auth import Subject, system_subject
+from servicelens.core.db import Database
+from servicelens.imports import service
+from servicelens.imports.engine import sqlite_values
+from servicelens.imports.schemas import ImportKind, ImportResult
+from servicelens.imports.tickets import TicketImporter
+from servicelens.org.models import User
+from servicelens.tickets.models import Ticket, TicketEvent
+from tests.conftest import Org, backend
+from tests.imports.helpers import TICKET_COLUMNS, TICKETS, csv_bytes, import_ok
+
+pytestmark = pytest.mark.skipif(backend() != "sqlite", reason="the writer thread is used on SQLite only")
+
+
+def _admin(db: Database) -> Subject:
+    with db.session() as s:
+        admin = s.scalar(select(User).where(User.username == "admin"))
+        assert admin is not None
+        return system_subject(admin)
+
+
+def _rows(n: int, edit: str = "") -> list[dict[str, Any]]:
+    """n tickets; every 4th one is bad (unknown product), the 7th names a deactivated-free user."""
+    out = []
+    for i in range(n):
+        row = TICKETS[i % 3] | {"external_id": f"P-{i:03d}", "subject": f"{edit}工单 {i}"}
+        if i % 4 == 3:
+            row["product_code"] = "NO-SUCH"
+        out.append(row)
+    return out
+
+
+def _import(db: Database, rows: list[dict[str, Any]], batch_size: int) -> ImportResult:
+    data = io.BytesIO(csv_bytes(TICKET_COLUMNS, rows))
+    return service.import_file(db, _admin(db), ImportKind.tickets, data, batch_size=batch_size)
+
+
+def _stored(db: Database) -> list[tuple[Any, ...]]:
+    with db.session() as s:
+        tickets = s.execute(
+            select(Ticket.external_id, Ticket.subject, Ticket.status, Ticket.version, Ticket.created_at).order_by(
+                Ticket.external_id
+            )
+        ).all()
+        events = s.execute(
+            select(Ticket.external_id, TicketEvent.kind, TicketEvent.data)
+            .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+            .order_by(Ticket.external_id, TicketEvent.id)
+        ).all()
+    return [tuple(r) for r in tickets] + [tuple(r) for r in events]
+
+
+def _wipe_tickets(db: Database) -> None:
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM ticket_events")
+        conn.exec_driver_sql("DELETE FROM ticket_sla")
+        conn.exec_driver_sql("DELETE FROM jobs")
+        conn.exec_driver_sql("DELETE FROM tickets")
+
+
+def test_pipelined_import_stores_and_reports_what_the_sequential_one_does(
+    admin_client: TestClient, db: Database, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import_ok(admin_client, "customers")
+    import_ok(admin_client, "products")
+    runs: dict[bool, tuple[Any, ...]] = {}
+    for pipelined in (True, False):
+        monkeypatch.setattr(TicketImporter, "pipelined", pipelined)
+        _wipe_tickets(db)
+        created = _import(db, _rows(11), batch_size=3)
+        updated = _import(db, _rows(11, edit="改:"), batch_size=3)  # the UPDATE … FROM (VALUES …) path
+        runs[pipelined] = (created.model_dump(), updated.model_dump(), _stored(db))
+    assert runs[True] == runs[False]
+    created, updated, _ = runs[True]
+    assert (created["created"], created["failed"]) == (9, 2)
+    assert [e["row"] for e in created["errors"]] == [4, 8]  # in row order across batches
+    # Closed tickets are final: the 3 closed among the 9 good rows refuse the edit.
+    assert (updated["updated"], updated["failed"]) == (6, 5)
+
+
+def test_file_error_stops_before_the_batch_it_follows(admin_client: TestClient, db: Database, org: Org) -> None:
+    """Rows 1-2 (batch 1) are stored; batch 2 waited for batch 3, whose read failed."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from servicelens.core.errors import ProblemError
+    from servicelens.imports.engine import Context, run
+    from servicelens.imports.reader import open_rows
+    from servicelens.imports.schemas import FileFormat
+
+    import_ok(admin_client, "customers")
+    import_ok(admin_client, "products")
+    good = [r for r in _rows(6) if r["product_code"] != "NO-SUCH"]
+    source = open_rows(io.BytesIO(csv_bytes(TICKET_COLUMNS, good[:4])), FileFormat.csv, TICKET_COLUMNS, ["external_id"])
+
+    def damaged() -> Any:
+        yield from source.rows
+        raise ProblemError(422, "import.bad_file", "Bad file", "damaged after row 4")
+
+    ctx = Context(db, _admin(db), "import", False, datetime.now(UTC), ZoneInfo("Asia/Shanghai"))
+    with pytest.raises(ProblemError, match="damaged"):
+        run(ctx, TicketImporter(ctx), damaged(), batch_size=2)
+    with db.session() as s:
+        assert set(s.scalars(select(Ticket.external_id))) == {good[0]["external_id"], good[1]["external_id"]}
+
+
+def test_write_error_in_the_writer_thread_reaches_the_caller(
+    admin_client: TestClient, db: Database, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import_ok(admin_client, "customers")
+    import_ok(admin_client, "products")
+    original = TicketImporter.write
+    seen: list[int] = []
+
+    def fail_third(self: TicketImporter, conn: Any, prepared: Any) -> Any:
+        seen.append(len(prepared))
+        if len(seen) == 3:
+            raise RuntimeError("disk full")
+        return original(self, conn, prepared)
+
+    monkeypatch.setattr(TicketImporter, "write", fail_third)
+    good = [r for r in _rows(12) if r["product_code"] != "NO-SUCH"]
+    with pytest.raises(RuntimeError, match="disk full"):
+        _import(db, good, batch_size=2)
+    with db.session() as s:
+        assert len(s.scalars(select(Ticket.id)).all()) == 4  # batches 1 and 2; nothing after the failure
+    assert len(seen) == 3
+
+
+def test_multi_row_values_respect_the_bound_value_limit(db: Database) -> None:
+    import sqlite3
+
+    with db.engine.begin() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 10)  # 3 rows of 3 values per statement
+        try:
+            conn.exec_driver_sql("CREATE TEMP TABLE t (a, b, c)")
+            sqlite_values(conn, "INSERT INTO t VALUES ", "(?, ?, ?)", [(i, f"行{i}", None) for i in range(10)])
+            assert conn.exec_driver_sql("SELECT count(*), sum(a) FROM t").one() == (10, 45)
+        finally:
+            raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 32766)
