@@ -25,7 +25,10 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+# scope="function": the transaction commits BEFORE the response is sent. FastAPI's default for a
+# yield dependency ends it after sending, so a failed commit would follow a 2xx the client already
+# has, and a client's next request (maybe to another worker) could miss the write it was told about.
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 T = TypeVar("T")
 

@@ -298,6 +298,9 @@ SORTABLE: dict[str, Any] = {
 }
 
 
+_SUMMARY = _summary_select()  # built once: five aliased joins cost ~0.3 ms to construct per request
+
+
 def list_tickets(
     conn: Connection | Session, subject: Subject, filters: TicketFilters, sort: str, page: int, page_size: int
 ) -> dict[str, Any]:
@@ -306,7 +309,7 @@ def list_tickets(
     where = and_(scope_clause(subject), *filters.clauses())
     base = select(Ticket.id).where(where)
     total = paginate_count(conn, base)
-    stmt = order_by(_summary_select().where(where), sort, SORTABLE, Ticket.id)
+    stmt = order_by(_SUMMARY.where(where), sort, SORTABLE, Ticket.id)
     rows = conn.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
     badges = _sla().badges(conn, [r.id for r in rows])
     items = [{**_summary_fields(r), "sla": badges.get(r.id)} for r in rows]

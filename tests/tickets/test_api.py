@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Org
@@ -312,3 +313,24 @@ def test_api_routes_are_registered_flat() -> None:
     routes = create_app("sqlite://").router.routes
     assert all(isinstance(r, APIRoute | Route) for r in routes), {type(r).__name__ for r in routes}
     assert sum(isinstance(r, APIRoute) and r.path.startswith("/api/v1/") for r in routes) > 50
+
+
+def test_a_failed_commit_is_never_reported_as_success(app: Any, org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The request's transaction commits before the response is sent: when the commit fails the
+    client gets an error, not a 201 for a ticket that was never stored."""
+    from sqlalchemy.orm import Session
+
+    from tests.conftest import login
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        login(c, "agent1")
+        assert c.get("/api/v1/tickets").status_code == 200  # the credential is cached: no commit of its own
+
+        def broken_commit(self: Session) -> None:
+            raise RuntimeError("disk I/O error")
+
+        monkeypatch.setattr(Session, "commit", broken_commit)
+        r = c.post("/api/v1/tickets", json={"subject": "提交失败", "type": "inquiry"})
+        monkeypatch.undo()
+        assert r.status_code == 500, r.text
+        assert c.get("/api/v1/tickets?q=提交失败").json()["total"] == 0
