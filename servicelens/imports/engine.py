@@ -81,7 +81,7 @@ def sqlite_values(conn: Connection, head: str, row: str, rows: Sequence[Sequence
     per = max(1, limit // width)
     for i in range(0, len(rows), per):
         part = rows[i : i + per]
-        conn.exec_driver_sql(_values_sql(head, row, tail, len(part)), tuple(v for r in part for v in r))
+        conn.exec_driver_sql(_values_sql(head, row, tail, len(part)), tuple(itertools.chain.from_iterable(part)))
 
 
 @dataclass
