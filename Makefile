@@ -30,6 +30,7 @@ $(WEB_STAMP): web/node_modules/.package-lock.json $(WEB_SRC)
 web: $(WEB_STAMP)
 
 openapi: $(STAMP)
+	@mkdir -p servicelens/static
 	$(SL) openapi --out servicelens/static/openapi.json
 
 # Debian's Chromium and CJK fonts for the browser tests (never a downloaded browser build).
