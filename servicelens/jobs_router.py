@@ -64,9 +64,11 @@ def list_jobs(
         stmt = stmt.where(Job.status == status.value)
     if kind:
         stmt = stmt.where(Job.kind == kind)
-    total = paginate_count(session, stmt)
+    total, exact = paginate_count(session, stmt)
     rows = session.scalars(stmt.order_by(Job.id.desc()).offset((page - 1) * page_size).limit(page_size))
-    return Page[JobOut](items=[JobOut.model_validate(j) for j in rows], total=total, page=page, page_size=page_size)
+    return Page[JobOut](
+        items=[JobOut.model_validate(j) for j in rows], total=total, page=page, page_size=page_size, total_exact=exact
+    )
 
 
 @router.get("/stats", response_model=JobStats)

@@ -308,12 +308,12 @@ def list_tickets(
     check_page(page, page_size)
     where = and_(scope_clause(subject), *filters.clauses())
     base = select(Ticket.id).where(where)
-    total = paginate_count(conn, base)
+    total, exact = paginate_count(conn, base)
     stmt = order_by(_SUMMARY.where(where), sort, SORTABLE, Ticket.id)
     rows = conn.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
     badges = _sla().badges(conn, [r.id for r in rows])
     items = [{**_summary_fields(r), "sla": badges.get(r.id)} for r in rows]
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+    return {"items": items, "total": total, "page": page, "page_size": page_size, "total_exact": exact}
 
 
 def load_visible(session: Session, subject: Subject, ticket_id: int, *, for_write: bool = False) -> Ticket:

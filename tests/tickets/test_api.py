@@ -334,3 +334,17 @@ def test_a_failed_commit_is_never_reported_as_success(app: Any, org: Org, monkey
         monkeypatch.undo()
         assert r.status_code == 500, r.text
         assert c.get("/api/v1/tickets?q=提交失败").json()["total"] == 0
+
+
+def test_counting_stops_at_the_cap(agent_client: TestClient, org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A list's count is O(matching rows): past COUNT_CAP it says "at least" instead of scanning on."""
+    from servicelens.core import pagination
+
+    for i in range(5):
+        _create(agent_client, org, subject=f"计数 {i}", priority="low" if i < 2 else "high")
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    page = agent_client.get("/api/v1/tickets?page_size=2&page=2").json()
+    assert (page["total"], page["total_exact"], len(page["items"])) == (3, False, 2)
+    assert len(agent_client.get("/api/v1/tickets?page_size=2&page=3").json()["items"]) == 1  # paging goes on
+    narrow = agent_client.get("/api/v1/tickets?priority=low").json()
+    assert (narrow["total"], narrow["total_exact"]) == (2, True)

@@ -224,9 +224,20 @@ describe('TicketListPage', () => {
     const statusTags = [...document.querySelectorAll('.enum-tag--status')].map((e) => e.textContent?.trim())
     expect(statusTags).toEqual(['已分配', '新建'])
     expect(document.querySelector('.enum-tag--priority-high')?.className).toContain('el-tag--warning')
+    expect(document.querySelector('[data-testid="ticket-total"]')?.textContent).toBe('共 1,234 条')
     // Clicking a row opens the ticket.
     ;(document.querySelectorAll('.el-table__body tr.el-table__row td')[3] as HTMLElement).click()
     await flushPromises()
     expect(router.currentRoute.value.fullPath).toBe('/tickets/7')
+  })
+
+  it('says "more than" when the API stopped counting', async () => {
+    fetchMock.mockImplementation(async (url: string) => {
+      const ref = referenceResponse(url)
+      if (ref) return ref
+      return json(200, { items: [summary(7)], total: 10000, total_exact: false, page: 1, page_size: 20 })
+    })
+    await mountPage(TicketListPage, {}, '/tickets')
+    expect(document.querySelector('[data-testid="ticket-total"]')?.textContent).toBe('超过 10,000 条，请缩小筛选范围')
   })
 })

@@ -1740,6 +1740,12 @@ export interface components {
             page: number;
             /** Page Size */
             page_size: number;
+            /**
+             * Total Exact
+             * @description false when more rows match than `total` (counting stops at 10,000; narrow the filters)
+             * @default true
+             */
+            total_exact?: boolean;
         };
         /** Page[CustomerSummary] */
         Page_CustomerSummary_: {
@@ -1751,6 +1757,12 @@ export interface components {
             page: number;
             /** Page Size */
             page_size: number;
+            /**
+             * Total Exact
+             * @description false when more rows match than `total` (counting stops at 10,000; narrow the filters)
+             * @default true
+             */
+            total_exact?: boolean;
         };
         /** Page[DeliveryOut] */
         Page_DeliveryOut_: {
@@ -1762,6 +1774,12 @@ export interface components {
             page: number;
             /** Page Size */
             page_size: number;
+            /**
+             * Total Exact
+             * @description false when more rows match than `total` (counting stops at 10,000; narrow the filters)
+             * @default true
+             */
+            total_exact?: boolean;
         };
         /** Page[JobOut] */
         Page_JobOut_: {
@@ -1773,6 +1791,12 @@ export interface components {
             page: number;
             /** Page Size */
             page_size: number;
+            /**
+             * Total Exact
+             * @description false when more rows match than `total` (counting stops at 10,000; narrow the filters)
+             * @default true
+             */
+            total_exact?: boolean;
         };
         /** Page[NotificationOut] */
         Page_NotificationOut_: {
@@ -1784,6 +1808,12 @@ export interface components {
             page: number;
             /** Page Size */
             page_size: number;
+            /**
+             * Total Exact
+             * @description false when more rows match than `total` (counting stops at 10,000; narrow the filters)
+             * @default true
+             */
+            total_exact?: boolean;
         };
         /** Page[ProductOut] */
         Page_ProductOut_: {
@@ -1795,6 +1825,12 @@ export interface components {
             page: number;
             /** Page Size */
             page_size: number;
+            /**
+             * Total Exact
+             * @description false when more rows match than `total` (counting stops at 10,000; narrow the filters)
+             * @default true
+             */
+            total_exact?: boolean;
         };
         /** Page[RegionOut] */
         Page_RegionOut_: {
@@ -1806,6 +1842,12 @@ export interface components {
             page: number;
             /** Page Size */
             page_size: number;
+            /**
+             * Total Exact
+             * @description false when more rows match than `total` (counting stops at 10,000; narrow the filters)
+             * @default true
+             */
+            total_exact?: boolean;
         };
         /** Page[TeamOut] */
         Page_TeamOut_: {
@@ -1817,6 +1859,12 @@ export interface components {
             page: number;
             /** Page Size */
             page_size: number;
+            /**
+             * Total Exact
+             * @description false when more rows match than `total` (counting stops at 10,000; narrow the filters)
+             * @default true
+             */
+            total_exact?: boolean;
         };
         /** Page[TicketSummary] */
         Page_TicketSummary_: {
@@ -1828,6 +1876,12 @@ export interface components {
             page: number;
             /** Page Size */
             page_size: number;
+            /**
+             * Total Exact
+             * @description false when more rows match than `total` (counting stops at 10,000; narrow the filters)
+             * @default true
+             */
+            total_exact?: boolean;
         };
         /** Page[TimelineEntry] */
         Page_TimelineEntry_: {
@@ -1839,6 +1893,12 @@ export interface components {
             page: number;
             /** Page Size */
             page_size: number;
+            /**
+             * Total Exact
+             * @description false when more rows match than `total` (counting stops at 10,000; narrow the filters)
+             * @default true
+             */
+            total_exact?: boolean;
         };
         /** Page[UserOut] */
         Page_UserOut_: {
@@ -1850,6 +1910,12 @@ export interface components {
             page: number;
             /** Page Size */
             page_size: number;
+            /**
+             * Total Exact
+             * @description false when more rows match than `total` (counting stops at 10,000; narrow the filters)
+             * @default true
+             */
+            total_exact?: boolean;
         };
         /** PolicyConditions */
         PolicyConditions: {

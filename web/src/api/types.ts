@@ -45,9 +45,11 @@ export type CustomerTimelineItem = S['TimelineEntry']
 
 export interface Page<T> {
   items: T[]
+  /** Capped at 10,000: `total_exact` is false when more rows match. */
   total: number
   page: number
   page_size: number
+  total_exact?: boolean
 }
 
 // --- SLA (servicelens/sla/schemas.py) -----------------------------------------

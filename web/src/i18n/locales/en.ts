@@ -29,6 +29,7 @@ const en: MessageSchema = {
     endDate: 'End date',
     to: 'to',
     total: '{n} in total',
+    totalAtLeast: 'More than {n}; narrow the filters',
     pleaseSelect: 'Select',
     searchPlaceholder: 'Search by keyword',
     unknownValue: 'Unknown ({value})',

@@ -31,6 +31,7 @@ const zhCN = {
     endDate: '结束日期',
     to: '至',
     total: '共 {n} 条',
+    totalAtLeast: '超过 {n} 条，请缩小筛选范围',
     pleaseSelect: '请选择',
     searchPlaceholder: '输入关键字搜索',
     unknownValue: '未知（{value}）',
