@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -18,6 +18,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    exists,
     false,
     func,
     literal,
@@ -265,30 +266,51 @@ def _rank(column: Any, order: Sequence[str]) -> Any:
     return case({v: i for i, v in enumerate(order)}, value=column, else_=len(order))
 
 
-def _sla_urgency() -> Any:
-    """Earliest due instant of the ticket's running or unmet breached targets; tickets without one sort last."""
+def _sla_due_blocks() -> tuple[Any, ColumnElement[bool]]:
+    """(due, has_due): each ticket's earliest due instant among its running or unmet breached
+    targets (a subquery over those targets only: bounded by the open tickets, not the table), and
+    the test that a ticket has one."""
     from servicelens.sla.models import TicketSla
 
-    # The state test sits inside min() so the lookup uses the (ticket_id, …) key, not the state index.
-    due = (
-        select(
-            func.min(
-                case(
-                    (TicketSla.state == "active", TicketSla.due_at),
-                    (and_(TicketSla.state == "breached", TicketSla.fulfilled_at.is_(None)), TicketSla.due_at),
-                )
-            )
-        )
-        .where(TicketSla.ticket_id == Ticket.id)
-        .scalar_subquery()
+    running = and_(
+        TicketSla.due_at.is_not(None),
+        or_(TicketSla.state == "active", and_(TicketSla.state == "breached", TicketSla.fulfilled_at.is_(None))),
     )
-    return func.coalesce(due, FAR_FUTURE)
+    due = (
+        select(TicketSla.ticket_id.label("tid"), func.min(TicketSla.due_at).label("due"))
+        .where(running)
+        .group_by(TicketSla.ticket_id)
+        .subquery()
+    )
+    has_due = exists().where(TicketSla.ticket_id == Ticket.id, running)
+    return due, has_due
 
 
-FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+def _page_by_sla_due(
+    conn: Connection | Session, where: ColumnElement[bool], descending: bool, page: int, page_size: int
+) -> list[Row[Any]]:
+    """Sort by SLA urgency without sorting the table: tickets with a due instant (earliest first)
+    then the rest by id — or exactly the reverse. Each block is paged on its own index order."""
+    due, has_due = _sla_due_blocks()
+    timed = _SUMMARY.add_columns(due.c.due).join(due, due.c.tid == Ticket.id).where(where)
+    if descending:
+        timed = timed.order_by(due.c.due.desc(), Ticket.id.desc())
+    else:
+        timed = timed.order_by(due.c.due.asc(), Ticket.id.asc())
+    rest = _SUMMARY.where(where, ~has_due).order_by(Ticket.id.desc() if descending else Ticket.id.asc())
+    first, second = (rest, timed) if descending else (timed, rest)
+    offset = (page - 1) * page_size
+    rows = list(conn.execute(first.limit(page_size).offset(offset)).all())
+    if len(rows) < page_size:
+        # The first block ends on this page (or before it): its length tells where the second starts.
+        # Nothing came back only when it ends at or before ``offset``: counting up to there is exact.
+        length = offset + len(rows) if rows or offset == 0 else paginate_count(conn, first, cap=offset)[0]
+        rows += conn.execute(second.limit(page_size - len(rows)).offset(max(0, offset - length))).all()
+    return rows
+
 
 SORTABLE: dict[str, Any] = {
-    "sla_due": _sla_urgency(),
+    "sla_due": None,  # paged by _page_by_sla_due
     "id": Ticket.id,
     "created_at": Ticket.created_at,
     "updated_at": Ticket.updated_at,
@@ -309,8 +331,11 @@ def list_tickets(
     where = and_(scope_clause(subject), *filters.clauses())
     base = select(Ticket.id).where(where)
     total, exact = paginate_count(conn, base)
-    stmt = order_by(_SUMMARY.where(where), sort, SORTABLE, Ticket.id)
-    rows = conn.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
+    if sort.lstrip("-") == "sla_due":
+        rows = _page_by_sla_due(conn, where, sort.startswith("-"), page, page_size)
+    else:
+        stmt = order_by(_SUMMARY.where(where), sort, SORTABLE, Ticket.id)
+        rows = list(conn.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all())
     badges = _sla().badges(conn, [r.id for r in rows])
     items = [{**_summary_fields(r), "sla": badges.get(r.id)} for r in rows]
     return {"items": items, "total": total, "page": page, "page_size": page_size, "total_exact": exact}

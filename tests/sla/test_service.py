@@ -379,6 +379,23 @@ def test_queue_sorted_by_sla_urgency(admin_client: TestClient, org: Org, sla_set
     assert {"warned", "clock"} <= set(risk[0])
 
 
+def test_sla_sort_pages_through_both_blocks(admin_client: TestClient, org: Org, sla_setup: Any) -> None:
+    """Tickets with a due instant (earliest first), then the rest by id; "-sla_due" is the exact
+    reverse. The two blocks are paged separately, so every page size must give the same order."""
+    regular = _ticket(admin_client, org, type="repair", customer_id=org.customer_regular)  # due 11:00
+    no_sla = [_ticket(admin_client, org, type="suggestion") for _ in range(2)]
+    vip = _ticket(admin_client, org)  # due 09:30
+    vip2 = _ticket(admin_client, org)  # due 09:30 too: the id breaks the tie
+    expected = [vip["id"], vip2["id"], regular["id"], no_sla[0]["id"], no_sla[1]["id"]]
+    for sort, order in (("sla_due", expected), ("-sla_due", expected[::-1])):
+        for size in (1, 2, 3, 5):
+            got: list[int] = []
+            for page in range(1, 8):
+                body = admin_client.get(f"/api/v1/tickets?sort={sort}&page_size={size}&page={page}").json()
+                got += [t["id"] for t in body["items"]]
+            assert got == order, (sort, size)
+
+
 def test_conditions_naming_unknown_records_are_rejected(admin_client: TestClient, sla_setup: Any) -> None:
     body = {
         "name": "幽灵产品",
