@@ -139,6 +139,13 @@ def main() -> int:
             "GET /api/v1/tickets?status=in_progress&priority=high&page_size=20": run_wrk(
                 base + "/api/v1/tickets?status=in_progress&priority=high&page_size=20", token, args.duration, ""
             ),
+            # The unfiltered first page (counted up to the cap) and the SLA-urgency queue.
+            "GET /api/v1/tickets?page_size=20": run_wrk(
+                base + "/api/v1/tickets?page_size=20", token, args.duration, ""
+            ),
+            "GET /api/v1/tickets?sort=sla_due&page_size=20": run_wrk(
+                base + "/api/v1/tickets?sort=sla_due&page_size=20", token, args.duration, ""
+            ),
         }
     finally:
         os.killpg(server.pid, signal.SIGTERM)
