@@ -292,20 +292,30 @@ def _page_by_sla_due(
     """Sort by SLA urgency without sorting the table: tickets with a due instant (earliest first)
     then the rest by id — or exactly the reverse. Each block is paged on its own index order."""
     due, has_due = _sla_due_blocks()
-    timed = _SUMMARY.add_columns(due.c.due).join(due, due.c.tid == Ticket.id).where(where)
-    if descending:
-        timed = timed.order_by(due.c.due.desc(), Ticket.id.desc())
-    else:
-        timed = timed.order_by(due.c.due.asc(), Ticket.id.asc())
+    by_due = (due.c.due.desc(), Ticket.id.desc()) if descending else (due.c.due.asc(), Ticket.id.asc())
+    timed = select(Ticket.id, due.c.due).join(due, due.c.tid == Ticket.id).where(where).order_by(*by_due)
     rest = _SUMMARY.where(where, ~has_due).order_by(Ticket.id.desc() if descending else Ticket.id.asc())
-    first, second = (rest, timed) if descending else (timed, rest)
+
+    def timed_page(limit: int, offset: int) -> list[Row[Any]]:
+        # The page's ids first, then the display joins for those rows only (not for every open ticket).
+        ids = timed.limit(limit).offset(offset).subquery()
+        page_stmt = _SUMMARY.add_columns(ids.c.due).join(ids, ids.c.id == Ticket.id)
+        order = (ids.c.due.desc(), Ticket.id.desc()) if descending else (ids.c.due.asc(), Ticket.id.asc())
+        return list(conn.execute(page_stmt.order_by(*order)).all())
+
+    def rest_page(limit: int, offset: int) -> list[Row[Any]]:
+        return list(conn.execute(rest.limit(limit).offset(offset)).all())
+
+    first, second = (rest_page, timed_page) if descending else (timed_page, rest_page)
     offset = (page - 1) * page_size
-    rows = list(conn.execute(first.limit(page_size).offset(offset)).all())
+    rows = first(page_size, offset)
     if len(rows) < page_size:
         # The first block ends on this page (or before it): its length tells where the second starts.
         # Nothing came back only when it ends at or before ``offset``: counting up to there is exact.
-        length = offset + len(rows) if rows or offset == 0 else paginate_count(conn, first, cap=offset)[0]
-        rows += conn.execute(second.limit(page_size - len(rows)).offset(max(0, offset - length))).all()
+        length = offset + len(rows)
+        if not rows and offset:
+            length = paginate_count(conn, rest if descending else timed, cap=offset)[0]
+        rows += second(page_size - len(rows), max(0, offset - length))
     return rows
 
 
