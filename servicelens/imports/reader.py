@@ -278,7 +278,7 @@ def open_csv(f: IO[bytes], columns: Sequence[str], required: Sequence[str]) -> R
         try:
             for record in reader:
                 row += 1
-                cells = [c.strip() for c in record]
+                cells = list(map(str.strip, record))
                 if not any(cells):
                     continue  # blank line: not a row, but it keeps the numbering of the lines after it
                 if tap.hit:

@@ -159,3 +159,57 @@ def test_time_parser_can_emit_driver_values() -> None:
     pg = TimeParser(ZoneInfo("Asia/Shanghai"), NOW, out="pg")("2025-03-03 08:40:00.5", "t", errs)
     assert lite == _sqlite_time(datetime(2025, 3, 3, 0, 40)) == "2025-03-03 00:40:00.000000"
     assert pg == _pg_time(datetime(2025, 3, 3, 0, 40)) and errs == []
+
+
+_ZONES = [
+    "Asia/Shanghai",
+    "Europe/Berlin",
+    "America/New_York",
+    "Asia/Kolkata",
+    "America/St_Johns",
+    "Australia/Lord_Howe",
+]
+
+
+@given(
+    zone=st.sampled_from(_ZONES),
+    stamps=st.lists(
+        st.tuples(
+            st.datetimes(min_value=datetime(1969, 12, 31), max_value=datetime(2026, 1, 2)),
+            st.sampled_from([" ", "T"]),
+            st.sampled_from(["", ":60", ":61:00", "5"]),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+)
+def test_hour_shortcut_converts_exactly_like_the_full_parse(zone: str, stamps: list[tuple[datetime, str, str]]) -> None:
+    """The SQLite output takes a shortcut for "YYYY-MM-DD HH:MM:SS" in hours it has converted
+    before; it must give what a fresh parse gives, errors included (DST changes, +05:30 zones,
+    1970 and "now" edges, impossible clocks after a valid one of the same hour)."""
+    shared = TimeParser(ZoneInfo(zone), NOW, out="sqlite")
+    for when, sep, damage in stamps:
+        # Repeat each hour with other minutes so the shortcut is taken, and damage some clocks.
+        for raw in (when.strftime(f"%Y-%m-%d{sep}%H:%M:%S"), when.strftime(f"%Y-%m-%d{sep}%H:07:09"),
+                    when.strftime(f"%Y-%m-%d{sep}%H") + (damage or ":59:59")):  # fmt: skip
+            fresh_errs: Errors = []
+            shared_errs: Errors = []
+            fresh = TimeParser(ZoneInfo(zone), NOW, out="sqlite")(raw, "t", fresh_errs)
+            assert shared(raw, "t", shared_errs) == fresh, raw
+            assert shared_errs == fresh_errs, raw
+
+
+def test_hour_shortcut_is_taken() -> None:
+    parse = TimeParser(ZoneInfo("Asia/Shanghai"), NOW, out="sqlite")
+    assert parse("2025-03-03 08:40:00", "t", []) == "2025-03-03 00:40:00.000000"
+    assert parse._hours == {"2025-03-03 08": "2025-03-03 00"}
+    assert parse("2025-03-03T08:59:59", "t", []) == "2025-03-03 00:59:59.000000"
+
+
+def test_hour_shortcut_keeps_the_future_limit_inside_an_hour() -> None:
+    """ "Now" (+1 h slack) falls inside an hour: that hour is never taken as a whole."""
+    parse = TimeParser(ZoneInfo("Asia/Shanghai"), datetime(2026, 1, 1, 0, 30, tzinfo=UTC), out="sqlite")
+    errs: Errors = []
+    assert parse("2026-01-01 09:10:00", "t", errs) == "2026-01-01 01:10:00.000000" and not errs
+    assert parse("2026-01-01 09:45:00", "t", errs) is None
+    assert errs == [("t", "'2026-01-01 09:45:00' is in the future")]
