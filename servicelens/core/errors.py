@@ -111,10 +111,19 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DataError)
     async def _data(_: Request, exc: DataError) -> JSONResponse:
-        # Values the database cannot store (e.g. NUL characters on PostgreSQL): the caller's input.
+        # Values the database cannot take (NUL characters, numbers out of range on PostgreSQL):
+        # the caller's input.
         return problem_response(
-            422, "invalid_value", "Invalid request", "A value cannot be stored (control characters such as NUL?)"
+            422,
+            "invalid_value",
+            "Invalid request",
+            "A value cannot be stored or compared (a number out of range, or control characters such as NUL?)",
         )
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
+        # SQLite's driver refuses integers beyond 64 bits (an id or page number of 20 digits).
+        return problem_response(422, "invalid_value", "Invalid request", "A number is out of range")
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:

@@ -281,6 +281,17 @@ def test_nul_characters_are_a_4xx_not_a_500(agent_client: TestClient, org: Org) 
         assert agent_client.get("/api/v1/tickets").json()["total"] == 0
 
 
+def test_numbers_out_of_range_are_a_4xx_not_a_500(agent_client: TestClient, org: Org) -> None:
+    t = _create(agent_client, org)
+    huge = "9" * 20  # beyond 64 bits (and PostgreSQL's 32-bit ids from 10 digits)
+    for url in (f"/api/v1/tickets/{huge}", f"/api/v1/tickets/{'9' * 10}", f"/api/v1/tickets?page={huge}"):
+        r = agent_client.get(url)
+        assert r.status_code in (404, 422), (url, r.text)  # 404: SQLite can look up a 10-digit id
+        assert r.status_code == 404 or r.json()["code"] == "invalid_value"
+    assert agent_client.get(f"/api/v1/tickets?page={huge}&sort=sla_due").status_code == 422
+    assert agent_client.get(f"/api/v1/tickets/{t['id']}").status_code == 200
+
+
 def test_read_payloads_match_their_declared_models(agent_client: TestClient, org: Org) -> None:
     """The ticket reads build plain dicts for speed: they must stay exactly in the shape (fields,
     types, "Z" timestamps) of the models the OpenAPI document declares."""
