@@ -8,10 +8,12 @@ events go to the database by executemany on untyped columns, one transaction per
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from itertools import repeat
+from typing import Any, Final, TypeVar
 
 import orjson
 from sqlalchemy import Connection, and_, bindparam, column, func, insert, select, table, true, type_coerce, update
@@ -93,6 +95,7 @@ NOT_NULL: Final = frozenset({SUBJECT, DESCRIPTION, TYPE, CHANNEL, PRIORITY, STAT
 ASSIGNABLE: Final = frozenset({Role.agent.value, Role.engineer.value, Role.supervisor.value})
 OPEN: Final = frozenset(s.value for s in OPEN_STATUSES)
 CLOSED_STATUS: Final = TicketStatus.closed.value
+T = TypeVar("T")
 
 # Untyped columns: values are already in the driver's representation (see Context.db_time).
 _T = table(
@@ -147,12 +150,40 @@ class Prepared:
     assignee_inactive: str | None  # username of a deactivated assignee
 
 
+@dataclass(slots=True)
+class ColumnBatch:
+    """A batch in which every cell parsed cleanly, kept as columns: what ``_prepare_rows`` would
+    give for the same rows, without a Python object per row (TicketImporter._prepare_columns)."""
+
+    rows: list[int]
+    external_ids: list[str]
+    columns: list[list[Any] | Missing]  # in FIELDS order; MISSING: the file has no such column
+    customer_regions: list[int | None]
+
+    def __len__(self) -> int:
+        return len(self.external_ids)
+
+    def prepared(self) -> list[Prepared]:
+        """The same rows as ``_prepare_rows`` objects, for the row-by-row write."""
+        cols = [repeat(MISSING) if c is MISSING else c for c in self.columns]
+        return [
+            Prepared(row, ext, list(values), region, None)
+            # repeat() stands in for absent columns: zip stops at the rows.
+            for row, ext, values, region in zip(
+                self.rows, self.external_ids, zip(*cols, strict=False), self.customer_regions, strict=False
+            )
+        ]
+
+
 class TicketImporter:
     columns: Sequence[str] = COLUMNS
     required_columns: Sequence[str] = REQUIRED_COLUMNS
     # Every SQLite statement of ``write`` is a single step (multi-row VALUES, one-row JSON reads):
     # the engine may run it in a writer thread beside ``prepare`` (engine.run).
     pipelined = True
+    # Batches whose every cell is clean are parsed and written column by column (see
+    # _prepare_columns); False forces the row-by-row path, which tests compare it with.
+    columnar = True
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -201,13 +232,109 @@ class TicketImporter:
         for k in wanted:
             self.customers.setdefault(k, None)
 
-    def prepare(self, batch: list[RawRow], failed: list[tuple[int, Errors]]) -> list[Prepared]:
-        """Parse and check each row on its own (no database access except the customer cache)."""
+    def prepare(self, batch: list[RawRow], failed: list[tuple[int, Errors]]) -> list[Prepared] | ColumnBatch:
+        """Parse and check the batch (no database access except the customer cache): column by
+        column when every cell is clean, otherwise row by row with each row's errors."""
         wanted: set[str] = set()
         for _, cells in batch:
             if not isinstance(cells, str) and (key := cells[8]):
                 wanted.add(key)
         self._load_customers(wanted)
+        if self.columnar and (columns := self._prepare_columns(batch)) is not None:
+            return columns
+        return self._prepare_rows(batch, failed)
+
+    def _prepare_columns(self, batch: list[RawRow]) -> ColumnBatch | None:
+        """The batch parsed a column at a time, or None if any cell needs the row path (an error to
+        report, a reader error, a value the column checks don't cover such as "2025/3/3 8:40").
+
+        Each check and lookup is one C-level pass over a column (map, set, a regex over the joined
+        column), where the row path runs some 20 Python-level steps per row: on a clean file this
+        is most of the import's Python time saved. It yields exactly what _prepare_rows would."""
+        cells = [c for _, c in batch]
+        if not cells or str in set(map(type, cells)):
+            return None  # a row the reader could not split into cells
+        try:
+            batch_columns = self._columns(cells)  # type: ignore[arg-type]
+        except _RowPath:
+            return None
+        rows = [r for r, _ in batch]
+        self.seen.update(zip(batch_columns.external_ids, rows, strict=True))
+        batch_columns.rows = rows
+        return batch_columns
+
+    def _columns(self, cells: list[list[str | None]]) -> ColumnBatch:
+        (ext, subj, desc, typ, chan, prio, status, cat, cust, prod, comp, team, assignee, region,
+         *times) = zip(*cells, strict=True)  # fmt: skip
+        externals = set(ext)
+        if len(externals) != len(ext) or "" in externals or max(map(len, ext)) > 100:
+            raise _RowPath
+        if not self.seen.keys().isdisjoint(externals):
+            raise _RowPath
+        n = len(ext)
+        product_ids = _lookup(prod, self.products)
+        component_ids: list[Any] | Missing = MISSING
+        if comp[0] is not None:
+            if product_ids is MISSING:
+                if any(comp):
+                    raise _RowPath  # needs product_code in the same row
+                component_ids = [None] * n
+            else:
+                components = self.components
+                pairs: Iterable[tuple[Any, str]] = zip(product_ids, comp, strict=True)
+                component_ids = _found([components.get((p, c)) if c else None for p, c in pairs], comp)
+        users = _lookup(assignee, self.users)
+        assignee_ids: list[Any] | Missing = MISSING
+        if users is not MISSING:
+            if any(u is not None and (u[1] not in ASSIGNABLE or not u[2]) for u in users):
+                raise _RowPath  # a wrong role or a deactivated user
+            assignee_ids = [u[0] if u is not None else None for u in users]
+        customers = _lookup(cust, self.customers)
+        customer_ids: list[Any] | Missing = MISSING
+        customer_regions: list[int | None] = [None] * n
+        if customers is not MISSING:
+            customer_ids = [h[0] if h is not None else None for h in customers]
+            customer_regions = [h[1] if h is not None else None for h in customers]
+        columns: list[list[Any] | Missing] = [
+            _texts(subj, 500),
+            _texts(desc, MAX_TEXT),
+            # Enums by their exact aliases; another spelling ("REPAIR") takes the row path (``choice``).
+            _lookup(typ, TYPE_ALIASES),
+            _lookup(chan, CHANNEL_ALIASES),
+            _lookup(prio, PRIORITY_ALIASES),
+            _lookup(status, STATUS_ALIASES),
+            _texts(cat, 100),
+            customer_ids,
+            product_ids,
+            component_ids,
+            _lookup(team, self.teams),
+            assignee_ids,
+            _lookup(region, self.regions),
+            *(self._times(col) for col in times),
+        ]
+        return ColumnBatch([], list(ext), columns, customer_regions)
+
+    def _times(self, raw: tuple[str | None, ...]) -> list[Any] | Missing:
+        """A timestamp column as TimeParser would give it."""
+        if raw[0] is None:
+            return MISSING
+        ts = self.ts
+        if ts.out == "sqlite":
+            joined = "\n".join(raw)  # type: ignore[arg-type]
+            # One newline per gap between cells: no cell holds a newline of its own.
+            if joined.count("\n") == len(raw) - 1 and _LOCAL_SECONDS_COLUMN.fullmatch(joined):
+                hours = ts.local_hours({v[:13] for v in raw if v})
+                if hours is None:
+                    raise _RowPath
+                return [hours[v[:13]] + v[13:] + ".000000" if v else None for v in raw]
+        errs: Errors = []
+        values = [ts(v, "", errs) for v in raw]
+        if errs:
+            raise _RowPath
+        return values
+
+    def _prepare_rows(self, batch: list[RawRow], failed: list[tuple[int, Errors]]) -> list[Prepared]:
+        """Parse and check each row on its own."""
         out: list[Prepared] = []
         seen = self.seen
         customers, products, components = self.customers, self.products, self.components
@@ -379,55 +506,86 @@ class TicketImporter:
             m = [old[i] if x is MISSING or (x is None and i in NOT_NULL) else x for i, x in enumerate(v)]
         if m[REGION] is None and p.customer_region is not None:
             m[REGION] = p.customer_region  # like the API: a ticket sits in its customer's region
-        status, created, first_response, first_resolved, resolved, closed = (
-            m[STATUS],
-            m[CREATED],
-            m[FIRST_RESPONSE],
-            m[FIRST_RESOLVED],
-            m[RESOLVED],
-            m[CLOSED],
+        errs += _timeline_errors(
+            m[STATUS], m[CREATED], m[FIRST_RESPONSE], m[FIRST_RESOLVED], m[RESOLVED], m[CLOSED], m[ASSIGNEE]
         )
-        if first_response is not None and first_response < created:
-            errs.append(("first_response_at", "is earlier than created_at"))
-        if first_resolved is not None and first_resolved < created:
-            errs.append(("first_resolved_at", "is earlier than created_at"))
-        if resolved is not None:
-            if resolved < created:
-                errs.append(("resolved_at", "is earlier than created_at"))
-            elif first_resolved is not None and resolved < first_resolved:
-                errs.append(("resolved_at", "is earlier than first_resolved_at"))
-            if status in OPEN:
-                errs.append(("resolved_at", f"must be empty while status is {status} (a reopened ticket)"))
-        elif status == "resolved":
-            errs.append(("resolved_at", "required when status is resolved"))
-        if closed is not None:
-            if status != CLOSED_STATUS:
-                errs.append(("closed_at", f"must be empty while status is {status}"))
-            if closed < created:
-                errs.append(("closed_at", "is earlier than created_at"))
-            elif resolved is not None and closed < resolved:
-                errs.append(("closed_at", "is earlier than resolved_at"))
-        elif status == CLOSED_STATUS:
-            errs.append(("closed_at", "required when status is closed"))
-        if status == "assigned" and m[ASSIGNEE] is None:
-            errs.append(("assignee", "required when status is assigned"))
+        status, first_resolved, resolved = m[STATUS], m[FIRST_RESOLVED], m[RESOLVED]
         if p.assignee_inactive and status in OPEN:
             errs.append(("assignee", f"'{p.assignee_inactive}' is deactivated; an open ticket needs an active user"))
         if first_resolved is None and resolved is not None:
             m[FIRST_RESOLVED] = resolved  # a resolved ticket was first resolved then, unless told otherwise
         return m, errs
 
-    def write(self, conn: Connection, prepared: list[Prepared]) -> BatchOutcome:
-        ctx = self.ctx
-        outcome = BatchOutcome()
-        existing = self._existing(conn, [p.external_id for p in prepared]) if prepared else {}
-        db_now, source = self.now, ctx.source
-        # SQLite: the write lock (BEGIN IMMEDIATE) is held, so the ids after max(id) are ours to use.
-        next_id = (
-            conn.exec_driver_sql("SELECT coalesce(max(id), 0) + 1 FROM tickets").scalar_one()
-            if ctx.is_sqlite and not ctx.dry_run
-            else 0
+    def _create_columns(self, conn: Connection, batch: ColumnBatch) -> BatchOutcome | None:
+        """A batch of new tickets merged and written column by column: the defaults and checks of
+        ``_merge`` for tickets that do not exist yet. None if a row breaks a rule, before anything
+        is written: the row path then reports that row and stores the others."""
+        n = len(batch.rows)
+        cols = batch.columns
+        subject, type_ = cols[SUBJECT], cols[TYPE]
+        if subject is MISSING or type_ is MISSING or None in subject or None in type_:
+            return None  # required for a new ticket
+        status = _filled(cols[STATUS], TicketStatus.new.value, n)
+        created = _filled(cols[CREATED], self.now, n)
+        assignee = _filled(cols[ASSIGNEE], None, n)
+        first_response, first_resolved, resolved, closed = (
+            _filled(cols[i], None, n) for i in (FIRST_RESPONSE, FIRST_RESOLVED, RESOLVED, CLOSED)
         )
+        if any(map(_timeline_errors, status, created, first_response, first_resolved, resolved, closed, assignee)):
+            return None
+        if None in first_resolved:
+            first_resolved = [f if f is not None else r for f, r in zip(first_resolved, resolved, strict=True)]
+        region = cols[REGION]
+        if region is MISSING or None in region:
+            own = _filled(region, None, n)
+            region = [r if r is not None else c for r, c in zip(own, batch.customer_regions, strict=True)]
+        outcome = BatchOutcome(created=n, sla_dirty=not OPEN.isdisjoint(status))
+        if self.ctx.dry_run:
+            return outcome
+        next_id = self._next_id(conn)
+        rows = list(
+            zip(
+                range(next_id, next_id + n),
+                batch.external_ids,
+                repeat(self.ctx.source),
+                subject,
+                _filled(cols[DESCRIPTION], "", n),
+                type_,
+                _filled(cols[CHANNEL], Channel.web.value, n),
+                _filled(cols[PRIORITY], Priority.normal.value, n),
+                status,
+                *(_filled(cols[i], None, n) for i in (CATEGORY, CUSTOMER, PRODUCT, COMPONENT, TEAM)),
+                assignee,
+                region,
+                created,
+                first_response,
+                first_resolved,
+                resolved,
+                closed,
+                repeat(self.now),
+            )
+        )
+        self._insert_new(conn, rows, self.now)
+        return outcome
+
+    def _next_id(self, conn: Connection) -> int:
+        """SQLite: the write lock (BEGIN IMMEDIATE) is held, so the ids after max(id) are ours to use."""
+        if self.ctx.is_sqlite and not self.ctx.dry_run:
+            return int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) + 1 FROM tickets").scalar_one())
+        return 0
+
+    def write(self, conn: Connection, prepared: list[Prepared] | ColumnBatch) -> BatchOutcome:
+        ctx = self.ctx
+        if isinstance(prepared, ColumnBatch):
+            existing = self._existing(conn, prepared.external_ids)
+            if not existing and (created := self._create_columns(conn, prepared)) is not None:
+                return created
+            prepared = prepared.prepared()
+        else:
+            existing = self._existing(conn, [p.external_id for p in prepared]) if prepared else {}
+        outcome = BatchOutcome()
+        db_now, source = self.now, ctx.source
+        next_id = self._next_id(conn)
         new_rows: list[tuple[Any, ...]] = []
         actor = ctx.subject.user_id
         updates: dict[tuple[int, ...], list[dict[str, Any]]] = {}
@@ -519,6 +677,87 @@ class TicketImporter:
         params = [dict(zip(_INSERT_COLUMNS, r[1:], strict=True)) for r in rows]
         returned = conn.execute(_INSERT_TICKETS, params)
         self._insert_events(conn, [(tid, kind, actor, at, None, status, self.event_data) for tid, status in returned])
+
+
+def _timeline_errors(
+    status: str | None,
+    created: Any,
+    first_response: Any,
+    first_resolved: Any,
+    resolved: Any,
+    closed: Any,
+    assignee: Any,
+) -> Errors:
+    """What is wrong with a ticket's status and timestamps together (timestamps compare as stored)."""
+    errs: Errors = []
+    if first_response is not None and first_response < created:
+        errs.append(("first_response_at", "is earlier than created_at"))
+    if first_resolved is not None and first_resolved < created:
+        errs.append(("first_resolved_at", "is earlier than created_at"))
+    if resolved is not None:
+        if resolved < created:
+            errs.append(("resolved_at", "is earlier than created_at"))
+        elif first_resolved is not None and resolved < first_resolved:
+            errs.append(("resolved_at", "is earlier than first_resolved_at"))
+        if status in OPEN:
+            errs.append(("resolved_at", f"must be empty while status is {status} (a reopened ticket)"))
+    elif status == "resolved":
+        errs.append(("resolved_at", "required when status is resolved"))
+    if closed is not None:
+        if status != CLOSED_STATUS:
+            errs.append(("closed_at", f"must be empty while status is {status}"))
+        if closed < created:
+            errs.append(("closed_at", "is earlier than created_at"))
+        elif resolved is not None and closed < resolved:
+            errs.append(("closed_at", "is earlier than resolved_at"))
+    elif status == CLOSED_STATUS:
+        errs.append(("closed_at", "required when status is closed"))
+    if status == "assigned" and assignee is None:
+        errs.append(("assignee", "required when status is assigned"))
+    return errs
+
+
+def _filled(values: list[Any] | Missing, default: Any, n: int) -> list[Any]:
+    """A column with ``default`` for its empty cells (all n of them when the file has no such column)."""
+    if values is MISSING:
+        return [default] * n
+    if default is not None and None in values:
+        return [default if v is None else v for v in values]
+    return values
+
+
+# A column of "YYYY-MM-DD HH:MM:SS" or empty cells, joined by newlines: one regex pass checks them all.
+_LOCAL_SECONDS_COLUMN: Final = re.compile(
+    r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2} [0-2][0-9]:[0-5][0-9]:[0-5][0-9])?"
+    r"(?:\n(?:[0-9]{4}-[0-9]{2}-[0-9]{2} [0-2][0-9]:[0-5][0-9]:[0-5][0-9])?)*"
+)
+
+
+class _RowPath(Exception):
+    """A cell the column path does not take: the batch goes row by row."""
+
+
+def _texts(raw: tuple[str | None, ...], max_len: int) -> list[str | None] | Missing:
+    """A text column as the row path gives it (empty → None)."""
+    if raw[0] is None:
+        return MISSING
+    if max(map(len, raw)) > max_len:  # type: ignore[arg-type]
+        raise _RowPath
+    return [v or None for v in raw]
+
+
+def _lookup(raw: tuple[Any, ...], mapping: Mapping[Any, T]) -> list[T | None] | Missing:
+    """Cells → mapping values; an empty cell gives None, a non-empty one must be in the mapping."""
+    if raw[0] is None:
+        return MISSING
+    return _found(list(map(mapping.get, raw)), raw)
+
+
+def _found(found: list[T | None], cells: Sequence[Any]) -> list[T | None]:
+    """``found`` if it has a value for each non-empty cell."""
+    if None in found and any(c for c, f in zip(cells, found, strict=True) if f is None):
+        raise _RowPath
+    return found
 
 
 def _refusal(

@@ -9,6 +9,7 @@ ticket path runs them hundreds of thousands of times a second.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any, Final, Literal
@@ -243,6 +244,21 @@ class TimeParser:
         if self.out == "pg":
             return value.replace(tzinfo=UTC)
         return value
+
+    def local_hours(self, keys: Iterable[str]) -> dict[str, str] | None:
+        """The UTC hours of local hours "YYYY-MM-DD HH" (see ``_hours``), learning the ones not yet
+        seen; None if any of them has no whole-hour conversion (a bad date, a DST change, out of
+        range): values in that hour need the full parse."""
+        hours = self._hours
+        for key in keys:
+            if key not in hours:
+                try:
+                    self._learn_hour(key)
+                except ValueError:
+                    return None
+                if key not in hours:
+                    return None
+        return hours
 
     def _learn_hour(self, key: str) -> None:
         """Remember the UTC hour of the local hour ``key`` if every second of it converts alike."""
