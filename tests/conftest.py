@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from servicelens.core import clock
 from servicelens.core.auth import CSRF_HEADER, subject_cache
-from servicelens.core.db import Base, Database
+from servicelens.core.db import Base, Database, foreign_keys_off
 from servicelens.core.migrate import upgrade
 from servicelens.worker import load_job_modules
 
@@ -83,17 +83,16 @@ def migrated_db(database_url: str) -> Iterator[Database]:
 
 def _wipe(database: Database) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with database.engine.begin() as conn:
-        if database.is_sqlite:
-            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            for t in tables:
-                conn.exec_driver_sql(f'DELETE FROM "{t}"')
-            conn.exec_driver_sql("DELETE FROM sqlite_sequence") if conn.exec_driver_sql(
-                "SELECT name FROM sqlite_master WHERE name='sqlite_sequence'"
-            ).first() else None
-            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-        else:
+    if not database.is_sqlite:
+        with database.engine.begin() as conn:
             conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        return
+    with database.engine.connect() as conn, foreign_keys_off(conn):
+        for t in tables:
+            conn.exec_driver_sql(f'DELETE FROM "{t}"')
+        if conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'").first():
+            conn.exec_driver_sql("DELETE FROM sqlite_sequence")
+        conn.commit()
 
 
 @pytest.fixture

@@ -9,14 +9,16 @@ events go to the database by executemany on untyped columns, one transaction per
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import repeat
 from typing import Any, Final, TypeVar
 
 import orjson
 from sqlalchemy import Connection, and_, bindparam, column, func, insert, select, table, true, type_coerce, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlalchemy.types import NullType
 
@@ -97,6 +99,16 @@ OPEN: Final = frozenset(s.value for s in OPEN_STATUSES)
 CLOSED_STATUS: Final = TicketStatus.closed.value
 T = TypeVar("T")
 
+# Reference columns and the tables they point to (checked per batch: _check_references).
+_REFERENCES: Final = {
+    CUSTOMER: "customers",
+    PRODUCT: "products",
+    COMPONENT: "components",
+    TEAM: "teams",
+    ASSIGNEE: "users",
+    REGION: "regions",
+}
+
 # Untyped columns: values are already in the driver's representation (see Context.db_time).
 _T = table(
     "tickets",
@@ -159,6 +171,12 @@ class ColumnBatch:
     external_ids: list[str]
     columns: list[list[Any] | Missing]  # in FIELDS order; MISSING: the file has no such column
     customer_regions: list[int | None]
+    # The batch as new tickets, merged in prepare (TicketImporter._merge_new) and written if none of
+    # them exists: the insert columns after the id, in _INSERT_COLUMNS order. None if a row breaks
+    # a rule.
+    new_tickets: list[list[Any]] | None = None
+    references: dict[int, set[Any]] = field(default_factory=dict)  # _REFERENCES index → ids used
+    sla_dirty: bool = False
 
     def __len__(self) -> int:
         return len(self.external_ids)
@@ -184,6 +202,7 @@ class TicketImporter:
     # Batches whose every cell is clean are parsed and written column by column (see
     # _prepare_columns); False forces the row-by-row path, which tests compare it with.
     columnar = True
+    checks_references = True  # see _check_references
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -261,6 +280,7 @@ class TicketImporter:
         rows = [r for r, _ in batch]
         self.seen.update(zip(batch_columns.external_ids, rows, strict=True))
         batch_columns.rows = rows
+        self._merge_new(batch_columns)
         return batch_columns
 
     def _columns(self, cells: list[list[str | None]]) -> ColumnBatch:
@@ -516,15 +536,15 @@ class TicketImporter:
             m[FIRST_RESOLVED] = resolved  # a resolved ticket was first resolved then, unless told otherwise
         return m, errs
 
-    def _create_columns(self, conn: Connection, batch: ColumnBatch) -> BatchOutcome | None:
-        """A batch of new tickets merged and written column by column: the defaults and checks of
-        ``_merge`` for tickets that do not exist yet. None if a row breaks a rule, before anything
-        is written: the row path then reports that row and stores the others."""
-        n = len(batch.rows)
+    def _merge_new(self, batch: ColumnBatch) -> None:
+        """The batch as new tickets, merged column by column (in ``prepare``, off the writer thread):
+        the defaults and checks of ``_merge`` for tickets that do not exist yet. Leaves
+        ``batch.new_tickets`` None if a row breaks a rule: the row path then reports that row."""
+        n = len(batch)
         cols = batch.columns
         subject, type_ = cols[SUBJECT], cols[TYPE]
         if subject is MISSING or type_ is MISSING or None in subject or None in type_:
-            return None  # required for a new ticket
+            return  # required for a new ticket
         status = _filled(cols[STATUS], TicketStatus.new.value, n)
         created = _filled(cols[CREATED], self.now, n)
         assignee = _filled(cols[ASSIGNEE], None, n)
@@ -532,41 +552,74 @@ class TicketImporter:
             _filled(cols[i], None, n) for i in (FIRST_RESPONSE, FIRST_RESOLVED, RESOLVED, CLOSED)
         )
         if any(map(_timeline_errors, status, created, first_response, first_resolved, resolved, closed, assignee)):
-            return None
+            return
         if None in first_resolved:
             first_resolved = [f if f is not None else r for f, r in zip(first_resolved, resolved, strict=True)]
         region = cols[REGION]
         if region is MISSING or None in region:
             own = _filled(region, None, n)
             region = [r if r is not None else c for r, c in zip(own, batch.customer_regions, strict=True)]
-        outcome = BatchOutcome(created=n, sla_dirty=not OPEN.isdisjoint(status))
+        category, customer, product, component, team = (
+            _filled(cols[i], None, n) for i in (CATEGORY, CUSTOMER, PRODUCT, COMPONENT, TEAM)
+        )
+        batch.new_tickets = [
+            batch.external_ids,
+            [self.ctx.source] * n,
+            subject,
+            _filled(cols[DESCRIPTION], "", n),
+            type_,
+            _filled(cols[CHANNEL], Channel.web.value, n),
+            _filled(cols[PRIORITY], Priority.normal.value, n),
+            status,
+            category,
+            customer,
+            product,
+            component,
+            team,
+            assignee,
+            region,
+            created,
+            first_response,
+            first_resolved,
+            resolved,
+            closed,
+            [self.now] * n,
+        ]
+        references = (customer, product, component, team, assignee, region)  # in _REFERENCES order
+        batch.references = {i: set(ids) for i, ids in zip(_REFERENCES, references, strict=True)}
+        batch.sla_dirty = not OPEN.isdisjoint(status)
+
+    def _create(self, conn: Connection, batch: ColumnBatch) -> BatchOutcome:
+        """Write ``batch.new_tickets`` (none of them exists)."""
+        assert batch.new_tickets is not None
+        outcome = BatchOutcome(created=len(batch), sla_dirty=batch.sla_dirty)
         if self.ctx.dry_run:
             return outcome
         next_id = self._next_id(conn)
-        rows = list(
-            zip(
-                range(next_id, next_id + n),
-                batch.external_ids,
-                repeat(self.ctx.source),
-                subject,
-                _filled(cols[DESCRIPTION], "", n),
-                type_,
-                _filled(cols[CHANNEL], Channel.web.value, n),
-                _filled(cols[PRIORITY], Priority.normal.value, n),
-                status,
-                *(_filled(cols[i], None, n) for i in (CATEGORY, CUSTOMER, PRODUCT, COMPONENT, TEAM)),
-                assignee,
-                region,
-                created,
-                first_response,
-                first_resolved,
-                resolved,
-                closed,
-                repeat(self.now),
-            )
-        )
-        self._insert_new(conn, rows, self.now)
+        self._check_references(conn, batch.references)
+        ids = range(next_id, next_id + len(batch))
+        self._insert_new(conn, list(zip(ids, *batch.new_tickets, strict=True)), self.now)
         return outcome
+
+    def _check_references(self, conn: Connection, referenced: dict[int, set[Any]]) -> None:
+        """Every id the batch writes into a reference column exists. On SQLite this replaces the
+        per-row foreign-key checks (``checks_references``): one query per referenced table instead
+        of six lookups per ticket. The ids were looked up when the batch was parsed; this catches a
+        row deleted since, and the batch is then retried and refused like a foreign-key error."""
+        if not self.ctx.is_sqlite:
+            return  # PostgreSQL checks the foreign keys itself
+        for index, ids in referenced.items():
+            ids.discard(None)
+            if not ids:
+                continue
+            table_name = _REFERENCES[index]
+            found = conn.exec_driver_sql(
+                f"SELECT count(*) FROM {table_name} WHERE id IN (SELECT value FROM json_each(?))",
+                (orjson.dumps(list(ids)).decode(),),
+            ).scalar_one()
+            if found != len(ids):
+                orig = sqlite3.IntegrityError("FOREIGN KEY constraint failed")
+                raise IntegrityError(f"tickets.{FIELDS[index]} → {table_name}", None, orig)
 
     def _next_id(self, conn: Connection) -> int:
         """SQLite: the write lock (BEGIN IMMEDIATE) is held, so the ids after max(id) are ours to use."""
@@ -578,8 +631,8 @@ class TicketImporter:
         ctx = self.ctx
         if isinstance(prepared, ColumnBatch):
             existing = self._existing(conn, prepared.external_ids)
-            if not existing and (created := self._create_columns(conn, prepared)) is not None:
-                return created
+            if not existing and prepared.new_tickets is not None:
+                return self._create(conn, prepared)
             prepared = prepared.prepared()
         else:
             existing = self._existing(conn, [p.external_id for p in prepared]) if prepared else {}
@@ -633,6 +686,11 @@ class TicketImporter:
             )
         if ctx.dry_run:
             return outcome
+        referenced = {i: {r[3 + i] for r in new_rows} for i in _REFERENCES}
+        for group in updates.values():
+            for i, ids in referenced.items():
+                ids.update(params[FIELDS[i]] for params in group if FIELDS[i] in params)
+        self._check_references(conn, referenced)
         if new_rows:
             self._insert_new(conn, new_rows, db_now)
         for changed_columns, group in updates.items():

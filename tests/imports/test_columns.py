@@ -138,15 +138,14 @@ def test_column_path_stores_and_reports_what_the_row_path_does(
         columns = [c for c in columns if c not in ("priority", "region", "first_resolved_at", "category")]
     first, second = _file(rng, 80, columns), _file(rng, 80, columns)  # the second re-imports and edits
     used: list[int] = []
-    create_columns = TicketImporter._create_columns
+    create = TicketImporter._create
 
     def spy(self: TicketImporter, conn: Any, batch: Any) -> Any:
-        outcome = create_columns(self, conn, batch)
-        if outcome is not None:
-            used.append(outcome.created)
+        outcome = create(self, conn, batch)
+        used.append(outcome.created)
         return outcome
 
-    monkeypatch.setattr(TicketImporter, "_create_columns", spy)
+    monkeypatch.setattr(TicketImporter, "_create", spy)
     runs = {}
     for columnar in (True, False):
         monkeypatch.setattr(TicketImporter, "columnar", columnar)

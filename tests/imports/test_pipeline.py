@@ -153,3 +153,31 @@ def test_multi_row_values_respect_the_bound_value_limit(db: Database) -> None:
             assert conn.exec_driver_sql("SELECT count(*), sum(a) FROM t").one() == (10, 45)
         finally:
             raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 32766)
+
+
+def test_batch_referring_to_a_vanished_row_is_refused_and_foreign_keys_stay_on(
+    admin_client: TestClient, db: Database, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ticket batches are written with SQLite's per-row foreign-key checks off and check their
+    references per batch instead: a customer deleted after the lookup fails the batch (409, nothing
+    of it stored), and the connections go back to the pool with the checks on."""
+    from servicelens.core.errors import ProblemError
+
+    import_ok(admin_client, "customers")
+    import_ok(admin_client, "products")
+    load = TicketImporter._load_customers
+
+    def stale(self: TicketImporter, keys: set[str]) -> None:
+        load(self, keys)
+        self.customers = {k: (987654, None) if v else v for k, v in self.customers.items()}
+
+    monkeypatch.setattr(TicketImporter, "_load_customers", stale)
+    good = [r for r in _rows(8) if r["product_code"] != "NO-SUCH"]
+    with pytest.raises(ProblemError) as caught:
+        _import(db, good, batch_size=3)
+    assert caught.value.status == 409
+    with db.session() as s:
+        assert s.scalars(select(Ticket.id)).all() == []
+    for _ in range(3):  # every pooled connection
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
