@@ -207,6 +207,9 @@ class TicketImporter:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.seen: dict[str, int] = {}  # external_id → first row, for duplicates inside one file
+        # Whether the last batch written found stored tickets (set by ``write``, read by ``prepare``):
+        # the next one then likely updates too, and skips the merge for new tickets.
+        self.updating = False
         self.customers: dict[str, tuple[int, int | None] | None] = {}
         with ctx.db.engine.connect() as conn:
             self.products: dict[str, int] = {c: i for c, i in conn.execute(select(Product.code, Product.id))}
@@ -260,6 +263,9 @@ class TicketImporter:
                 wanted.add(key)
         self._load_customers(wanted)
         if self.columnar and (columns := self._prepare_columns(batch)) is not None:
+            if self.updating:
+                return columns.prepared()  # likely stored tickets: the row-by-row merge compares each
+            self._merge_new(columns)
             return columns
         return self._prepare_rows(batch, failed)
 
@@ -631,11 +637,13 @@ class TicketImporter:
         ctx = self.ctx
         if isinstance(prepared, ColumnBatch):
             existing = self._existing(conn, prepared.external_ids)
+            self.updating = bool(existing)
             if not existing and prepared.new_tickets is not None:
                 return self._create(conn, prepared)
             prepared = prepared.prepared()
         else:
             existing = self._existing(conn, [p.external_id for p in prepared]) if prepared else {}
+            self.updating = bool(existing)
         outcome = BatchOutcome()
         db_now, source = self.now, ctx.source
         next_id = self._next_id(conn)
