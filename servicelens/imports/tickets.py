@@ -91,6 +91,7 @@ FIELDS: Final = (
 )
 (SUBJECT, DESCRIPTION, TYPE, CHANNEL, PRIORITY, STATUS, CATEGORY, CUSTOMER, PRODUCT, COMPONENT, TEAM,
  ASSIGNEE, REGION, CREATED, FIRST_RESPONSE, FIRST_RESOLVED, RESOLVED, CLOSED) = range(len(FIELDS))  # fmt: skip
+_INDEXES: Final = tuple(range(len(FIELDS)))
 TIMES: Final = (CREATED, FIRST_RESPONSE, FIRST_RESOLVED, RESOLVED, CLOSED)
 # Non-null columns: an empty cell means "default" for a new ticket and "keep" for a stored one.
 NOT_NULL: Final = frozenset({SUBJECT, DESCRIPTION, TYPE, CHANNEL, PRIORITY, STATUS, CREATED})
@@ -529,7 +530,10 @@ class TicketImporter:
             if m[CREATED] is None:
                 m[CREATED] = self.now
         else:
-            m = [old[i] if x is MISSING or (x is None and i in NOT_NULL) else x for i, x in enumerate(v)]
+            m = list(v) if MISSING not in v else [o if x is MISSING else x for x, o in zip(v, old, strict=True)]
+            for i in NOT_NULL:
+                if m[i] is None:
+                    m[i] = old[i]
         if m[REGION] is None and p.customer_region is not None:
             m[REGION] = p.customer_region  # like the API: a ticket sits in its customer's region
         errs += _timeline_errors(
@@ -665,7 +669,7 @@ class TicketImporter:
                 continue
             tid, version, deleted, merged_into, visible, old = stored
             # Whole-list equality runs in C; most rows of a nightly re-sync are unchanged.
-            changed = () if m == old else tuple(i for i, (a, b) in enumerate(zip(old, m, strict=True)) if a != b)
+            changed = () if m == old else tuple([i for i, a, b in zip(_INDEXES, old, m, strict=True) if a != b])
             refusal = _refusal(tid, deleted, merged_into, visible, old[STATUS], bool(changed))
             if refusal:
                 outcome.failed.append((p.row, [refusal]))
