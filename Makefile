@@ -67,7 +67,7 @@ test-pg: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check servicelens tests bench
 	$(VENV)/bin/ruff format --check servicelens tests bench
-	$(VENV)/bin/mypy servicelens
+	$(VENV)/bin/mypy servicelens bench
 
 bench: $(STAMP)
 	$(PY) bench/bench_calendar.py

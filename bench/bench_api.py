@@ -73,7 +73,7 @@ def run_wrk(url: str, token: str, duration: int, script: str, threads: int = 2, 
         check=True,
     ).stdout
     os.unlink(f.name)
-    data = json.loads(re.search(r"JSON(\{.*\})", out).group(1))  # type: ignore[union-attr]
+    data: dict[str, float] = json.loads(re.search(r"JSON(\{.*\})", out).group(1))  # type: ignore[union-attr]
     data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
     return data
 
