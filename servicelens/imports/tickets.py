@@ -1,9 +1,11 @@
 """Ticket import (upsert by source + external_id) and export.
 
 The hot path is written for throughput (design target ≥ 50,000 rows/s on SQLite; see
-bench/bench_import.py): references are resolved from dicts loaded once per file (customers once
-per batch, all keys in one bound value), rows are checked in plain Python, and tickets and their
-events go to the database by executemany on untyped columns, one transaction per batch.
+bench/bench_import.py and docs/import.md): references are resolved from dicts loaded once per file
+(customers once per batch, all keys in one bound value); a clean batch is checked and merged a
+column at a time (``_prepare_columns``, ``_merge_new``), any other batch row by row with each
+row's errors; tickets and their events go to the database as multi-row statements on untyped
+columns, one transaction per batch, references checked once per batch (``_check_references``).
 """
 
 from __future__ import annotations
