@@ -31,6 +31,7 @@ from servicelens.core.auth import Subject, system_subject
 from servicelens.core.db import Database
 from servicelens.core.migrate import upgrade
 from servicelens.customers.models import Customer
+from servicelens.imports.engine import BATCH_SIZE
 from servicelens.imports.schemas import ImportKind
 from servicelens.imports.service import import_file
 from servicelens.imports.tickets import COLUMNS
@@ -163,16 +164,18 @@ def real_import(db: Database, subject: Subject, path: Path) -> tuple[Timer, dict
     return t, {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
 
 
-def sqlite_ceiling(source_db: Path, target_db: Path, batch: int = 5_000) -> Timer:
+def sqlite_ceiling(source_db: Path, target_db: Path, batch: int = BATCH_SIZE) -> Timer:
     """The same ticket rows (read back from the imported database) written by the bare sqlite3
-    driver with the app's pragmas: executemany for tickets, INSERT … SELECT for the events. No
-    parsing, no checks: what this machine's SQLite costs for the tickets table and its indexes."""
+    driver with the app's pragmas, in the import's batches and, like the import, without per-row
+    foreign-key checks: executemany for tickets, INSERT … SELECT for the events. No parsing, no
+    checks, one thread: what this machine's SQLite alone costs for the tickets table and its
+    indexes."""
     src = sqlite3.connect(source_db)
     cols = [r[1] for r in src.execute("PRAGMA table_info(tickets)")]
     rows = src.execute("SELECT * FROM tickets ORDER BY id").fetchall()
     src.close()
     con = sqlite3.connect(target_db, isolation_level=None)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "cache_size=-65536"):
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=OFF", "cache_size=-65536"):
         con.execute(f"PRAGMA {pragma}")
     sql = f"INSERT INTO tickets ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
     events = (
@@ -329,7 +332,11 @@ def main() -> None:
         print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (after)")
         naive_cpu = args.naive_rows / t_naive.cpu
         print(f"ratio import / naive baseline: {real / naive:.1f}x wall, {real_cpu / naive_cpu:.1f}x cpu")
-        print(f"import reaches {real_cpu / raw_cpu:.0%} of the bare-sqlite3 ceiling (cpu); target ≥ 50,000 rows/s")
+        raw = args.rows / t_raw.wall
+        print(
+            f"import, new tickets: {real:,.0f} rows/s wall = {real / raw:.0%} of bare sqlite3 writing the "
+            f"finished rows alone ({real_cpu / raw_cpu:.0%} in cpu); target ≥ 50,000 rows/s"
+        )
 
 
 if __name__ == "__main__":
