@@ -734,7 +734,7 @@ class TicketImporter:
         return outcome
 
     def _update(self, conn: Connection, changed: tuple[int, ...], group: list[dict[str, Any]]) -> None:
-        """Rows that changed the same columns: one UPDATE … FROM (VALUES …) per ~1,500 on SQLite."""
+        """Rows that changed the same columns: UPDATE … FROM (VALUES …) on SQLite (see sqlite_values)."""
         if not self.ctx.is_sqlite:
             conn.execute(_UPDATE_TICKETS, group)
             return

@@ -10,11 +10,14 @@ from __future__ import annotations
 import io
 import random
 import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, func, select
 
 from servicelens.core.auth import Subject, system_subject
 from servicelens.core.db import Database
@@ -186,3 +189,44 @@ def test_clean_file_goes_through_the_column_path(
     # first_resolved_at defaults to resolved_at; the region comes from the customer.
     assert {(a, b) for a, b, _ in stored} == {(stored[0][1], stored[0][1])}
     assert {r for _, _, r in stored} == {org.region_east}
+
+
+def test_new_tickets_batch_with_one_stored_ticket_in_a_later_statement(
+    admin_client: TestClient, db: Database, org: Org
+) -> None:
+    """On SQLite a clean batch is inserted without looking its keys up first, in statements of
+    (here) 1,000 rows. A stored key in the second statement must undo the first one too (savepoint), and
+    the batch then goes through the lookup: every other ticket created once, with one event."""
+    import_ok(admin_client, "customers")
+    import_ok(admin_client, "products")
+    stored = CLEAN | {"external_id": "S-2000", "subject": "已有工单"}
+    content = csv_bytes(TICKET_COLUMNS, [stored])
+    assert service.import_file(db, _admin(db), ImportKind.tickets, io.BytesIO(content)).created == 1
+    rows = [CLEAN | {"external_id": f"S-{i}", "subject": f"工单 {i}"} for i in range(3100)]
+    with _statements_of(1_000, db):
+        result = service.import_file(db, _admin(db), ImportKind.tickets, io.BytesIO(csv_bytes(TICKET_COLUMNS, rows)))
+    assert (result.created, result.updated, result.failed) == (3099, 1, 0)
+    with db.session() as s:
+        tickets = s.scalar(select(func.count()).select_from(Ticket))
+        imported = s.scalar(select(func.count()).select_from(TicketEvent).where(TicketEvent.kind == "imported"))
+        subject = s.scalar(select(Ticket.subject).where(Ticket.external_id == "S-2000"))
+    assert (tickets, imported, subject) == (3100, 3100, "工单 2000")
+
+
+@contextmanager
+def _statements_of(rows: int, db: Database) -> Iterator[None]:
+    """SQLite connections whose bound-value limit fits ``rows`` ticket rows per multi-row INSERT."""
+    if not db.is_sqlite:
+        yield
+        return
+
+    def limit(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, rows * 22)
+
+    db.engine.dispose()
+    event.listen(db.engine, "connect", limit)
+    try:
+        yield
+    finally:
+        event.remove(db.engine, "connect", limit)
+        db.engine.dispose()
