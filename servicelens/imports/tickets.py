@@ -211,7 +211,7 @@ class TicketImporter:
         self.ctx = ctx
         self.seen: dict[str, int] = {}  # external_id → first row, for duplicates inside one file
         # Whether the last batch written found stored tickets (set by ``write``, read by ``prepare``):
-        # the next one then likely updates too, and skips the merge for new tickets.
+        # the next one then likely updates too, and is parsed row by row (see prepare).
         self.updating = False
         self.customers: dict[str, tuple[int, int | None] | None] = {}
         with ctx.db.engine.connect() as conn:
@@ -265,9 +265,10 @@ class TicketImporter:
             if not isinstance(cells, str) and (key := cells[8]):
                 wanted.add(key)
         self._load_customers(wanted)
-        if self.columnar and (columns := self._prepare_columns(batch)) is not None:
-            if self.updating:
-                return columns.prepared()  # likely stored tickets: the row-by-row merge compares each
+        # After a batch that found stored tickets the next one likely updates too, and its rows are
+        # merged one by one with what is stored: parsing them row by row is then the cheaper way
+        # (measured: columns turned into row objects made unchanged re-imports 20% slower).
+        if self.columnar and not self.updating and (columns := self._prepare_columns(batch)) is not None:
             self._merge_new(columns)
             return columns
         return self._prepare_rows(batch, failed)
@@ -632,6 +633,11 @@ class TicketImporter:
             if found != len(ids):
                 orig = sqlite3.IntegrityError("FOREIGN KEY constraint failed")
                 raise IntegrityError(f"tickets.{FIELDS[index]} → {table_name}", None, orig)
+
+    def writes_in_sqlite(self, prepared: list[Prepared] | ColumnBatch) -> bool:
+        """New tickets from columns are written by SQLite alone; other batches are merged row by row
+        in Python in the writer thread (engine.writes_in_sqlite)."""
+        return isinstance(prepared, ColumnBatch) and prepared.new_tickets is not None
 
     def _create_unless_stored(self, conn: Connection, batch: ColumnBatch) -> BatchOutcome | None:
         """SQLite: insert the batch as new tickets without looking its keys up first. The unique

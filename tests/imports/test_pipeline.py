@@ -181,3 +181,32 @@ def test_batch_referring_to_a_vanished_row_is_refused_and_foreign_keys_stay_on(
     for _ in range(3):  # every pooled connection
         with db.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_gil_slices_follow_what_the_writer_does(
+    admin_client: TestClient, db: Database, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Short slices while new tickets are written in SQLite, longer ones while updates are merged in
+    Python, the process's own interval again afterwards."""
+    import sys
+
+    import_ok(admin_client, "customers")
+    import_ok(admin_client, "products")
+    calls: list[float] = []
+    real = sys.setswitchinterval
+
+    def spy(interval: float) -> None:
+        calls.append(interval)
+        real(interval)
+
+    monkeypatch.setattr(sys, "setswitchinterval", spy)
+    before = sys.getswitchinterval()
+    good = [r for r in _rows(8) if r["product_code"] != "NO-SUCH"]
+    assert _import(db, good, batch_size=2).created == 6
+    assert calls == [0.0001, 0.0001, 0.0001, before]
+    calls.clear()
+    assert _import(db, [r | {"subject": "改"} for r in good], batch_size=2).failed == 2  # 2 closed: final
+    # The first batch tries new tickets; once a written batch found stored ones, the rest merge rows
+    # (the batch prepared while the first is written may still go either way).
+    assert (calls[0], calls[-2], calls[-1], len(calls)) == (0.0001, 0.0005, before, 4)
+    assert sys.getswitchinterval() == before
