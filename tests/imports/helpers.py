@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select
 
+from servicelens.core.auth import Subject, system_subject
 from servicelens.core.db import Database
 
 CUSTOMER_COLUMNS = [
@@ -239,3 +240,20 @@ def seed_all(client: TestClient) -> None:
 def count(db: Database, model: Any, *where: Any) -> int:
     with db.session() as s:
         return int(s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def admin_subject(db: Database) -> Subject:
+    """The seeded admin as the subject of a service-level import."""
+    from servicelens.org.models import User
+
+    with db.session() as s:
+        admin = s.scalar(select(User).where(User.username == "admin"))
+        assert admin is not None
+        return system_subject(admin)
+
+
+def wipe_tickets(db: Database) -> None:
+    """Delete the tickets and what hangs off them, keeping the organisation, customers and products."""
+    with db.engine.begin() as conn:
+        for table in ("ticket_events", "ticket_sla", "jobs", "tickets"):
+            conn.exec_driver_sql(f"DELETE FROM {table}")

@@ -19,7 +19,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 
-from servicelens.core.auth import Subject, system_subject
 from servicelens.core.db import Database
 from servicelens.imports import service
 from servicelens.imports.schemas import ImportKind
@@ -27,28 +26,10 @@ from servicelens.imports.tickets import TicketImporter
 from servicelens.org.models import User
 from servicelens.tickets.models import Ticket, TicketEvent
 from tests.conftest import Org
-from tests.imports.helpers import TICKET_COLUMNS, csv_bytes, import_ok
+from tests.imports.helpers import TICKET_COLUMNS, TICKETS, admin_subject, csv_bytes, import_ok, wipe_tickets
 
-CLEAN: dict[str, Any] = {
-    "subject": "空调不制冷",
-    "description": "客户反映开机 30 分钟仍不制冷。",
-    "type": "repair",
-    "channel": "电话",
-    "priority": "high",
-    "status": "resolved",
-    "category": "制冷",
-    "customer_external_id": "CRM-001",
-    "product_code": "AC-35",
-    "component_code": "compressor",
-    "team": "华东售后",
-    "assignee": "engineer1",
-    "region": "",
-    "created_at": "2025-03-03 08:40:00",
-    "first_response_at": "2025-03-03 09:25:00",
-    "first_resolved_at": "",
-    "resolved_at": "2025-03-03 15:40:00",
-    "closed_at": "",
-}
+# The helpers' first ticket, with a Chinese channel label and first_resolved_at left to default.
+CLEAN: dict[str, Any] = TICKETS[0] | {"channel": "电话", "first_resolved_at": ""}
 # Variations that keep a row clean (the column path takes them) ...
 CLEAN_CHANGES: list[dict[str, Any]] = [
     {},
@@ -98,13 +79,6 @@ def _file(rng: random.Random, n: int, columns: list[str]) -> bytes:
     return csv_bytes(columns, rows)
 
 
-def _admin(db: Database) -> Subject:
-    with db.session() as s:
-        admin = s.scalar(select(User).where(User.username == "admin"))
-        assert admin is not None
-        return system_subject(admin)
-
-
 def _stored(db: Database) -> list[tuple[Any, ...]]:
     columns = [getattr(Ticket, c) for c in ("external_id", *TICKET_COLUMNS[1:8], "customer_id", "product_id")]
     columns += [getattr(Ticket, c) for c in ("component_id", "team_id", "assignee_id", "region_id", "version")]
@@ -117,12 +91,6 @@ def _stored(db: Database) -> list[tuple[Any, ...]]:
             .order_by(Ticket.external_id, TicketEvent.id)
         ).all()
     return [tuple(r) for r in tickets] + [tuple(r) for r in events]
-
-
-def _wipe(db: Database) -> None:
-    with db.engine.begin() as conn:
-        for table in ("ticket_events", "ticket_sla", "jobs", "tickets"):
-            conn.exec_driver_sql(f"DELETE FROM {table}")
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -152,10 +120,10 @@ def test_column_path_stores_and_reports_what_the_row_path_does(
     runs = {}
     for columnar in (True, False):
         monkeypatch.setattr(TicketImporter, "columnar", columnar)
-        _wipe(db)
+        wipe_tickets(db)
         reports = []
         for content in (first, second):
-            result = service.import_file(db, _admin(db), ImportKind.tickets, io.BytesIO(content), batch_size=4)
+            result = service.import_file(db, admin_subject(db), ImportKind.tickets, io.BytesIO(content), batch_size=4)
             report = result.model_dump()
             for error in report["errors"]:  # ids differ between runs on PostgreSQL (a sequence)
                 error["reason"] = re.sub(r"ticket \d+", "ticket #", error["reason"])
@@ -182,7 +150,7 @@ def test_clean_file_goes_through_the_column_path(
 
     monkeypatch.setattr(TicketImporter, "_prepare_rows", spy)
     content = csv_bytes(TICKET_COLUMNS, [CLEAN | {"external_id": f"C-{i}"} for i in range(10)])
-    result = service.import_file(db, _admin(db), ImportKind.tickets, io.BytesIO(content), batch_size=4)
+    result = service.import_file(db, admin_subject(db), ImportKind.tickets, io.BytesIO(content), batch_size=4)
     assert (result.created, result.failed, calls) == (10, 0, [])
     with db.session() as s:
         stored = s.execute(select(Ticket.first_resolved_at, Ticket.resolved_at, Ticket.region_id)).all()
@@ -201,10 +169,11 @@ def test_new_tickets_batch_with_one_stored_ticket_in_a_later_statement(
     import_ok(admin_client, "products")
     stored = CLEAN | {"external_id": "S-2000", "subject": "已有工单"}
     content = csv_bytes(TICKET_COLUMNS, [stored])
-    assert service.import_file(db, _admin(db), ImportKind.tickets, io.BytesIO(content)).created == 1
+    assert service.import_file(db, admin_subject(db), ImportKind.tickets, io.BytesIO(content)).created == 1
     rows = [CLEAN | {"external_id": f"S-{i}", "subject": f"工单 {i}"} for i in range(3100)]
+    content = csv_bytes(TICKET_COLUMNS, rows)
     with _statements_of(1_000, db):
-        result = service.import_file(db, _admin(db), ImportKind.tickets, io.BytesIO(csv_bytes(TICKET_COLUMNS, rows)))
+        result = service.import_file(db, admin_subject(db), ImportKind.tickets, io.BytesIO(content))
     assert (result.created, result.updated, result.failed) == (3099, 1, 0)
     with db.session() as s:
         tickets = s.scalar(select(func.count()).select_from(Ticket))

@@ -11,25 +11,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from servicelens.core.auth import Subject, system_subject
 from servicelens.core.db import Database
 from servicelens.imports import service
 from servicelens.imports.engine import sqlite_values
 from servicelens.imports.schemas import ImportKind, ImportResult
 from servicelens.imports.tickets import TicketImporter
-from servicelens.org.models import User
 from servicelens.tickets.models import Ticket, TicketEvent
 from tests.conftest import Org, backend
-from tests.imports.helpers import TICKET_COLUMNS, TICKETS, csv_bytes, import_ok
+from tests.imports.helpers import TICKET_COLUMNS, TICKETS, admin_subject, csv_bytes, import_ok, wipe_tickets
 
 pytestmark = pytest.mark.skipif(backend() != "sqlite", reason="the writer thread is used on SQLite only")
-
-
-def _admin(db: Database) -> Subject:
-    with db.session() as s:
-        admin = s.scalar(select(User).where(User.username == "admin"))
-        assert admin is not None
-        return system_subject(admin)
 
 
 def _rows(n: int, edit: str = "") -> list[dict[str, Any]]:
@@ -45,7 +36,7 @@ def _rows(n: int, edit: str = "") -> list[dict[str, Any]]:
 
 def _import(db: Database, rows: list[dict[str, Any]], batch_size: int) -> ImportResult:
     data = io.BytesIO(csv_bytes(TICKET_COLUMNS, rows))
-    return service.import_file(db, _admin(db), ImportKind.tickets, data, batch_size=batch_size)
+    return service.import_file(db, admin_subject(db), ImportKind.tickets, data, batch_size=batch_size)
 
 
 def _stored(db: Database) -> list[tuple[Any, ...]]:
@@ -63,14 +54,6 @@ def _stored(db: Database) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in tickets] + [tuple(r) for r in events]
 
 
-def _wipe_tickets(db: Database) -> None:
-    with db.engine.begin() as conn:
-        conn.exec_driver_sql("DELETE FROM ticket_events")
-        conn.exec_driver_sql("DELETE FROM ticket_sla")
-        conn.exec_driver_sql("DELETE FROM jobs")
-        conn.exec_driver_sql("DELETE FROM tickets")
-
-
 def test_pipelined_import_stores_and_reports_what_the_sequential_one_does(
     admin_client: TestClient, db: Database, org: Org, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -79,7 +62,7 @@ def test_pipelined_import_stores_and_reports_what_the_sequential_one_does(
     runs: dict[bool, tuple[Any, ...]] = {}
     for pipelined in (True, False):
         monkeypatch.setattr(TicketImporter, "pipelined", pipelined)
-        _wipe_tickets(db)
+        wipe_tickets(db)
         created = _import(db, _rows(11), batch_size=3)
         updated = _import(db, _rows(11, edit="改:"), batch_size=3)  # the UPDATE … FROM (VALUES …) path
         runs[pipelined] = (created.model_dump(), updated.model_dump(), _stored(db))
@@ -110,7 +93,7 @@ def test_file_error_stops_before_the_batch_it_follows(admin_client: TestClient, 
         yield from source.rows
         raise ProblemError(422, "import.bad_file", "Bad file", "damaged after row 4")
 
-    ctx = Context(db, _admin(db), "import", False, datetime.now(UTC), ZoneInfo("Asia/Shanghai"))
+    ctx = Context(db, admin_subject(db), "import", False, datetime.now(UTC), ZoneInfo("Asia/Shanghai"))
     with pytest.raises(ProblemError, match="damaged"):
         run(ctx, TicketImporter(ctx), damaged(), batch_size=2)
     with db.session() as s:
