@@ -24,7 +24,10 @@ from servicelens.imports.schemas import FileFormat
 from servicelens.imports.values import unescape_formula
 
 # (row number, cells aligned to the kind's columns) or (row number, reason the row is unreadable)
-RawRow = tuple[int, list[str | None] | str]
+# Cells are a tuple, not a list: a tuple of strings leaves the garbage collector's tracking at its
+# first collection, so a batch of rows held between read and write does not make every
+# collection walk it (lists made the import's full collections several times costlier).
+RawRow = tuple[int, tuple[str | None, ...] | str]
 
 CHUNK = 1 << 20
 SUFFIXES = {
@@ -212,18 +215,18 @@ def match_header(names: Sequence[object], columns: Sequence[str], required: Sequ
     )
 
 
-def _aligner(header: Header) -> Callable[[list[str]], list[str | None] | str]:
+def _aligner(header: Header) -> Callable[[tuple[str, ...]], tuple[str | None, ...] | str]:
     """Cells (already stripped) → the kind's column order; too many non-empty cells is a row error."""
     positions = header.positions
     width = header.width
 
-    def align(cells: list[str]) -> list[str | None] | str:
+    def align(cells: tuple[str, ...]) -> tuple[str | None, ...] | str:
         n = len(cells)
         if n > width and any(cells[width:]):
             return f"the row has {n} cells but the header has {width} columns (a missing quote?)"
         if header.identity:
-            return cells + [""] * (width - n) if n < width else cells[:width]  # type: ignore[return-value]
-        return [(cells[p] if p < n else "") if p >= 0 else None for p in positions]
+            return cells + ("",) * (width - n) if n < width else cells[:width]
+        return tuple([(cells[p] if p < n else "") if p >= 0 else None for p in positions])
 
     return align
 
@@ -278,12 +281,12 @@ def open_csv(f: IO[bytes], columns: Sequence[str], required: Sequence[str]) -> R
         try:
             for record in reader:
                 row += 1
-                cells = list(map(str.strip, record))
+                cells = tuple(map(str.strip, record))
                 if not any(cells):
                     continue  # blank line: not a row, but it keeps the numbering of the lines after it
                 if tap.hit:
                     tap.hit = False
-                    cells = [unescape_formula(c) for c in cells]
+                    cells = tuple(map(unescape_formula, cells))
                 yield row, align(cells)
         except csv.Error as exc:
             raise bad_file(f"CSV syntax error after data row {row}: {exc}") from exc
@@ -348,7 +351,7 @@ def open_ndjson(f: IO[bytes], columns: Sequence[str], required: Sequence[str]) -
                 cells.append(_ndjson_cell(obj[c]))
             except TypeError as exc:
                 return number, f"{c}: {exc}"
-        return number, cells
+        return number, tuple(cells)
 
     def rows() -> Iterator[RawRow]:
         try:
@@ -404,7 +407,7 @@ def open_xlsx(f: IO[bytes], columns: Sequence[str], required: Sequence[str]) -> 
         try:
             for values in it:
                 row += 1
-                cells = [_xlsx_cell(v) for v in values]
+                cells = tuple(map(_xlsx_cell, values))
                 if any(cells):
                     yield row, align(cells)
         except Exception as exc:  # a damaged sheet part surfaces only while streaming

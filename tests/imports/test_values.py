@@ -124,8 +124,8 @@ def test_csv_rows_are_aligned_numbered_and_unescaped() -> None:
     content = "name\texternal_id\n  张三 \tA1\n\n'=1+1\tA2\nx\ty\tz\n".encode()
     src = open_csv(io.BytesIO(content), ["external_id", "name", "tier"], ["external_id"])
     rows = list(src.rows)
-    assert rows[0] == (1, ["A1", "张三", None])
-    assert rows[1] == (3, ["A2", "=1+1", None])  # row 2 was blank: numbering follows the lines
+    assert rows[0] == (1, ("A1", "张三", None))
+    assert rows[1] == (3, ("A2", "=1+1", None))  # row 2 was blank: numbering follows the lines
     assert rows[2][0] == 4 and isinstance(rows[2][1], str) and "3 cells" in rows[2][1]
 
 
