@@ -82,6 +82,32 @@ def foreign_keys_off(conn: Connection) -> Iterator[None]:
             raise
 
 
+# SQLite's default: a commit that leaves more than this many pages in the WAL copies them back.
+WAL_AUTOCHECKPOINT = 1000
+
+
+@contextmanager
+def sparse_checkpoints(conn: Connection, pages: int = 10 * WAL_AUTOCHECKPOINT) -> Iterator[None]:
+    """SQLite: copy the WAL back into the database (checkpoint) after ``pages`` instead of 1,000
+    for the block's commits, and once at its end. A bulk write re-dirties the same index pages in
+    every batch; a checkpoint copies each page once however often it was written since the last,
+    so sparser checkpoints cut the writer's work (measured: a fifth of a ticket import's SQLite
+    time). The WAL grows to about ``pages`` × 4 KiB meanwhile; the final checkpoint keeps that cost
+    off the next writer."""
+    conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={pages}")
+    try:
+        yield
+    finally:
+        try:
+            conn.rollback()
+            conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            conn.rollback()
+        except Exception:
+            conn.invalidate()
+            raise
+
+
 def make_engine(url: str | None = None) -> Engine:
     url = url or get_settings().database_url
     parsed = make_url(url)

@@ -269,7 +269,6 @@ class TicketImporter:
         # merged one by one with what is stored: parsing them row by row is then the cheaper way
         # (measured: columns turned into row objects made unchanged re-imports 20% slower).
         if self.columnar and not self.updating and (columns := self._prepare_columns(batch)) is not None:
-            self._merge_new(columns)
             return columns
         return self._prepare_rows(batch, failed)
 
@@ -610,8 +609,7 @@ class TicketImporter:
             return outcome
         next_id = self._next_id(conn)
         self._check_references(conn, batch.references)
-        ids = range(next_id, next_id + len(batch))
-        self._insert_new(conn, list(zip(ids, *batch.new_tickets, strict=True)), self.now)
+        self._insert_new(conn, [range(next_id, next_id + len(batch)), *batch.new_tickets], self.now)
         return outcome
 
     def _check_references(self, conn: Connection, referenced: dict[int, set[Any]]) -> None:
@@ -621,18 +619,25 @@ class TicketImporter:
         row deleted since, and the batch is then retried and refused like a foreign-key error."""
         if not self.ctx.is_sqlite:
             return  # PostgreSQL checks the foreign keys itself
-        for index, ids in referenced.items():
-            ids.discard(None)
-            if not ids:
-                continue
-            table_name = _REFERENCES[index]
-            found = conn.exec_driver_sql(
-                f"SELECT count(*) FROM {table_name} WHERE id IN (SELECT value FROM json_each(?))",
-                (orjson.dumps(list(ids)).decode(),),
-            ).scalar_one()
-            if found != len(ids):
+        checked: list[tuple[int, list[Any]]] = []
+        for index, used in referenced.items():
+            used.discard(None)
+            if used:
+                checked.append((index, list(used)))
+        if not checked:
+            return
+        # One statement for all tables: each return from SQLite waits for the GIL (engine.run).
+        counts = (
+            f"(SELECT count(*) FROM {_REFERENCES[index]} WHERE id IN (SELECT value FROM json_each(?)))"
+            for index, _ in checked
+        )
+        found = conn.exec_driver_sql(
+            f"SELECT {', '.join(counts)}", tuple(orjson.dumps(ids).decode() for _, ids in checked)
+        ).one()
+        for (index, ids), count in zip(checked, found, strict=True):
+            if count != len(ids):
                 orig = sqlite3.IntegrityError("FOREIGN KEY constraint failed")
-                raise IntegrityError(f"tickets.{FIELDS[index]} → {table_name}", None, orig)
+                raise IntegrityError(f"tickets.{FIELDS[index]} → {_REFERENCES[index]}", None, orig)
 
     def writes_in_sqlite(self, prepared: list[Prepared] | ColumnBatch) -> bool:
         """New tickets from columns are written by SQLite alone; other batches are merged row by row
@@ -732,7 +737,7 @@ class TicketImporter:
                 ids.update(params[FIELDS[i]] for params in group if FIELDS[i] in params)
         self._check_references(conn, referenced)
         if new_rows:
-            self._insert_new(conn, new_rows, db_now)
+            self._insert_new(conn, list(zip(*new_rows, strict=True)), db_now)
         for changed_columns, group in updates.items():
             self._update(conn, changed_columns, group)
         if update_events:
@@ -746,33 +751,35 @@ class TicketImporter:
             return
         names = [FIELDS[i] for i in changed] + ["updated_at", "version"]
         sets = ", ".join(f"{n} = v.column{k}" for k, n in enumerate(names, start=2))
-        rows = [(p["b_id"], *(p[n] for n in names)) for p in group]
-        row = f"({', '.join('?' * len(rows[0]))})"
+        columns = [[p["b_id"] for p in group], *([p[n] for p in group] for n in names)]
+        row = f"({', '.join('?' * len(columns))})"
         sqlite_values(
-            conn, f"UPDATE tickets SET {sets} FROM (VALUES ", row, rows, ") AS v WHERE tickets.id = v.column1"
+            conn, f"UPDATE tickets SET {sets} FROM (VALUES ", row, columns, ") AS v WHERE tickets.id = v.column1"
         )
 
     def _insert_events(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         """Event rows as tuples in _EVENT_COLUMNS order."""
         if self.ctx.is_sqlite:
-            sqlite_values(conn, _SQLITE_EVENTS_HEAD, _SQLITE_EVENT_ROW, rows)
+            sqlite_values(conn, _SQLITE_EVENTS_HEAD, _SQLITE_EVENT_ROW, list(zip(*rows, strict=True)))
         else:
             conn.execute(_INSERT_EVENTS, [dict(zip(_EVENT_COLUMNS, r, strict=True)) for r in rows])
 
-    def _insert_new(self, conn: Connection, rows: list[tuple[Any, ...]], at: Any) -> None:
-        """New tickets and their ``imported`` events.
+    def _insert_new(self, conn: Connection, columns: Sequence[Sequence[Any]], at: Any) -> None:
+        """New tickets and their ``imported`` events; ``columns`` holds the ids, then the
+        _INSERT_COLUMNS.
 
-        SQLite (measured fastest, see bench/bench_import.py): tuples with pre-assigned ids go
+        SQLite (measured fastest, see bench/bench_import.py): the columns with pre-assigned ids go
         straight to the driver as multi-row VALUES — SQLAlchemy's per-row parameter processing
         cost more than SQLite's own insert — and one INSERT … SELECT copies the id range into
         ticket_events inside SQLite, so the events cost no Python per row. PostgreSQL: a Core
         insert with RETURNING (insertmanyvalues) gives the ids; the events follow by executemany."""
         actor, kind = self.ctx.subject.user_id, EventKind.imported.value
         if self.ctx.is_sqlite:
-            sqlite_values(conn, _SQLITE_INSERT_HEAD, _SQLITE_INSERT_ROW, rows)
-            conn.exec_driver_sql(_SQLITE_EVENTS, (kind, actor, at, self.event_data, rows[0][0], rows[-1][0]))
+            ids = columns[0]
+            sqlite_values(conn, _SQLITE_INSERT_HEAD, _SQLITE_INSERT_ROW, columns)
+            conn.exec_driver_sql(_SQLITE_EVENTS, (kind, actor, at, self.event_data, ids[0], ids[-1]))
             return
-        params = [dict(zip(_INSERT_COLUMNS, r[1:], strict=True)) for r in rows]
+        params = [dict(zip(_INSERT_COLUMNS, r, strict=True)) for r in zip(*columns[1:], strict=True)]
         returned = conn.execute(_INSERT_TICKETS, params)
         self._insert_events(conn, [(tid, kind, actor, at, None, status, self.event_data) for tid, status in returned])
 

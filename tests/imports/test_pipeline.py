@@ -129,13 +129,15 @@ def test_multi_row_values_respect_the_bound_value_limit(db: Database) -> None:
     with db.engine.begin() as conn:
         raw = conn.connection.driver_connection
         assert raw is not None
-        raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 10)  # 3 rows of 3 values per statement
+        limit = raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 10)  # 3 rows of 3 values per statement
         try:
             conn.exec_driver_sql("CREATE TEMP TABLE t (a, b, c)")
-            sqlite_values(conn, "INSERT INTO t VALUES ", "(?, ?, ?)", [(i, f"行{i}", None) for i in range(10)])
-            assert conn.exec_driver_sql("SELECT count(*), sum(a) FROM t").one() == (10, 45)
+            columns = [range(10), [f"行{i}" for i in range(10)], [None] * 10]
+            sqlite_values(conn, "INSERT INTO t VALUES ", "(?, ?, ?)", columns)
+            stored = conn.exec_driver_sql("SELECT a, b, c FROM t ORDER BY rowid").all()
+            assert [tuple(r) for r in stored] == [(i, f"行{i}", None) for i in range(10)]
         finally:
-            raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 32766)
+            raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, limit)
 
 
 def test_batch_referring_to_a_vanished_row_is_refused_and_foreign_keys_stay_on(
@@ -193,3 +195,35 @@ def test_gil_slices_follow_what_the_writer_does(
     # (the batch prepared while the first is written may still go either way).
     assert (calls[0], calls[-2], calls[-1], len(calls)) == (0.0001, 0.0005, before, 4)
     assert sys.getswitchinterval() == before
+
+
+def test_heap_is_frozen_while_an_import_runs(
+    admin_client: TestClient, db: Database, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collector's full passes skip the app's objects during an import, and the heap is
+    collectable again afterwards (also when the import fails)."""
+    import gc
+
+    import_ok(admin_client, "customers")
+    import_ok(admin_client, "products")
+    frozen: list[int] = []
+    prepare = TicketImporter.prepare
+
+    def spy(self: TicketImporter, batch: Any, failed: Any) -> Any:
+        frozen.append(gc.get_freeze_count())
+        return prepare(self, batch, failed)
+
+    monkeypatch.setattr(TicketImporter, "prepare", spy)
+    assert gc.get_freeze_count() == 0
+    good = [r for r in _rows(8) if r["product_code"] != "NO-SUCH"]
+    assert _import(db, good, batch_size=3).created == 6
+    assert len(frozen) == 2 and min(frozen) > 0
+    assert gc.get_freeze_count() == 0
+
+    def broken(self: TicketImporter, batch: Any, failed: Any) -> Any:
+        raise RuntimeError("parser bug")
+
+    monkeypatch.setattr(TicketImporter, "prepare", broken)
+    with pytest.raises(RuntimeError):
+        _import(db, good, batch_size=3)
+    assert gc.get_freeze_count() == 0
