@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from servicelens.core.db import Database
 from servicelens.imports import service
@@ -227,3 +227,39 @@ def test_heap_is_frozen_while_an_import_runs(
     with pytest.raises(RuntimeError):
         _import(db, good, batch_size=3)
     assert gc.get_freeze_count() == 0
+
+
+def test_checkpoints_are_sparse_during_an_import_and_the_wal_is_copied_back_after(
+    admin_client: TestClient, db: Database, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import's connection checkpoints every 10,000 pages instead of 1,000, goes back to the pool
+    with SQLite's default, and leaves nothing in the WAL for the next writer to copy back."""
+    from servicelens.core.db import WAL_AUTOCHECKPOINT
+
+    import_ok(admin_client, "customers")
+    import_ok(admin_client, "products")
+    seen: list[int] = []
+    write = TicketImporter.write
+
+    def spy(self: TicketImporter, conn: Any, prepared: Any) -> Any:
+        seen.append(conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar())
+        return write(self, conn, prepared)
+
+    monkeypatch.setattr(TicketImporter, "write", spy)
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        good = [r for r in _rows(8) if r["product_code"] != "NO-SUCH"]
+        assert _import(db, good, batch_size=3).created == 6
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert seen == [10 * WAL_AUTOCHECKPOINT] * 2
+    last_insert = max(i for i, sql in enumerate(statements) if sql.startswith("INSERT INTO tickets"))
+    assert "PRAGMA wal_checkpoint(PASSIVE)" in statements[last_insert:]
+    for _ in range(3):  # every pooled connection
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == WAL_AUTOCHECKPOINT
