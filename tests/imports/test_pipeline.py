@@ -227,6 +227,13 @@ def test_heap_is_frozen_while_an_import_runs(
     with pytest.raises(RuntimeError):
         _import(db, good, batch_size=3)
     assert gc.get_freeze_count() == 0
+    gc.freeze()  # as a pre-forking server does: its frozen heap stays frozen after an import
+    try:
+        with pytest.raises(RuntimeError):
+            _import(db, good, batch_size=3)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_checkpoints_are_sparse_during_an_import_and_the_wal_is_copied_back_after(
