@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -15,6 +17,7 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 TIMEOUT_MS = 15_000
+ADMIN = ("admin", "admin12345")
 VIEWPORT = {"width": 1440, "height": 900}
 
 
@@ -55,3 +58,22 @@ def wait_for_table(pg: Any, testid: str = "ticket-table") -> None:
     from playwright.sync_api import expect
 
     expect(pg.locator(f'[data-testid="{testid}"] .el-loading-mask')).to_have_count(0)
+
+
+class Api:
+    """The admin's API session (cookie + CSRF header): a test sets up its own scenario with it
+    instead of relying on what the dated, random demo data happens to hold."""
+
+    def __init__(self, base_url: str) -> None:
+        self.http = httpx.Client(base_url=f"{base_url}/api/v1", timeout=30)
+        r = self.http.post("/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]})
+        assert r.status_code == 200, r.text
+        self.http.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+
+    def call(self, method: str, path: str, expect: int = 200, **kw: Any) -> Any:
+        r = self.http.request(method, path, **kw)
+        assert r.status_code == expect, f"{method} {path}: {r.status_code} {r.text}"
+        return r.json() if r.content else None
+
+    def cookies(self, base_url: str) -> list[dict[str, Any]]:
+        return [{"name": c.name, "value": c.value or "", "url": base_url} for c in self.http.cookies.jar]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, VIEWPORT, watch_errors
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, VIEWPORT, Api, watch_errors
 
 
 @pytest.fixture
@@ -55,3 +55,10 @@ def page(browser: Any, page_errors: list[str]) -> Iterator[Any]:
         yield watch_errors(context.new_page(), page_errors)
     finally:
         context.close()
+
+
+@pytest.fixture
+def api(base_url: str) -> Iterator[Api]:
+    client = Api(base_url)
+    yield client
+    client.http.close()

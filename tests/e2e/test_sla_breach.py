@@ -15,46 +15,18 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.e2e.browser import VIEWPORT, shot, wait_for_table, watch_errors
+from tests.e2e.browser import VIEWPORT, Api, shot, wait_for_table, watch_errors
 
 pytestmark = pytest.mark.e2e
 
-ADMIN = ("admin", "admin12345")
 # First-reply target in minutes. Short so the breach happens during the test, long enough for both
 # pages to open on a slow machine first (0.3 min = 18 s).
 TARGET_MINUTES = 0.3
 BREACH_WAIT_MS = 60_000
-
-
-class Api:
-    """The admin's API session (cookie + CSRF header), for setting up the scenario."""
-
-    def __init__(self, base_url: str) -> None:
-        self.http = httpx.Client(base_url=f"{base_url}/api/v1", timeout=30)
-        r = self.http.post("/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]})
-        assert r.status_code == 200, r.text
-        self.http.headers["X-CSRF-Token"] = r.json()["csrf_token"]
-
-    def call(self, method: str, path: str, expect: int = 200, **kw: Any) -> Any:
-        r = self.http.request(method, path, **kw)
-        assert r.status_code == expect, f"{method} {path}: {r.status_code} {r.text}"
-        return r.json() if r.content else None
-
-    def cookies(self, base_url: str) -> list[dict[str, Any]]:
-        return [{"name": c.name, "value": c.value or "", "url": base_url} for c in self.http.cookies.jar]
-
-
-@pytest.fixture
-def api(base_url: str) -> Iterator[Api]:
-    client = Api(base_url)
-    yield client
-    client.http.close()
 
 
 def test_ticket_breaches_while_open_and_turns_red(

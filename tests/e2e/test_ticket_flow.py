@@ -11,13 +11,20 @@ import time
 
 import pytest
 
-from tests.e2e.browser import shot, wait_for_table
+from tests.e2e.browser import Api, shot, wait_for_table
 
 pytestmark = pytest.mark.e2e
 
 
-def test_agent_comments_and_moves_a_ticket(base_url: str, page) -> None:  # type: ignore[no-untyped-def]
+def test_agent_comments_and_moves_a_ticket(base_url: str, api: Api, page) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
+
+    # The morning's queue: a ticket the dispatcher gave agent1 (the demo data's own open tickets
+    # depend on the day the data is generated).
+    agent = next(u for u in api.call("GET", "/users", params={"q": "agent1"})["items"] if u["username"] == "agent1")
+    queued = {"subject": "洗衣机脱水时异响（e2e）", "type": "repair", "assignee_id": agent["id"]}
+    queued["team_id"] = agent["team_id"]
+    assert api.call("POST", "/tickets", 201, json=queued)["status"] == "assigned"
 
     pg = page
     # Not logged in: any console URL lands on the login page (zh-CN by default).
