@@ -122,3 +122,33 @@ def test_customer_timeline_budget(seeded: Database, client: TestClient) -> None:
         )
         assert s.get(Customer, cid) is not None
     assert _measure(seeded, client, f"/api/v1/customers/{cid}/timeline?page_size=50") <= BUDGETS["customer_timeline"]
+
+
+@pytest.mark.skipif(backend() != "sqlite", reason="SQLite's query plan")
+def test_status_list_is_counted_from_the_index_alone(seeded: Database) -> None:
+    """Counting a status list (with a priority filter) reads no ticket row: the covering index
+    ix_tickets_status_list holds every column the count's WHERE needs."""
+    from servicelens.core.auth import system_subject
+    from servicelens.org.models import User
+    from servicelens.tickets.service import TicketFilters, list_tickets
+
+    with seeded.session() as s:
+        admin = system_subject(s.scalar(select(User).where(User.role == "admin").limit(1)))
+    statements: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(seeded.engine, "before_cursor_execute", record)
+    try:
+        with seeded.engine.connect() as conn:
+            page = list_tickets(
+                conn, admin, TicketFilters(status=["in_progress"], priority=["high"]), "-created_at", 1, 20
+            )
+    finally:
+        event.remove(seeded.engine, "before_cursor_execute", record)
+    assert page["total"] > 0
+    count_sql, params = next((sql, p) for sql, p in statements if sql.lstrip().upper().startswith("SELECT COUNT("))
+    with seeded.engine.connect() as conn:
+        plan = " ".join(str(r[3]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {count_sql}", params))
+    assert "COVERING INDEX ix_tickets_status_list" in plan, plan
