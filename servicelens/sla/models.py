@@ -6,7 +6,21 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    and_,
+    case,
+    literal_column,
+    or_,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from servicelens.core.db import Base
@@ -161,6 +175,32 @@ class EscalationRule(Base):
     levels: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+def running_target(target: Any = TicketSla) -> ColumnElement[bool]:
+    """A target whose deadline still counts: running, or breached and not yet met. Its ``due_at``
+    is what "SLA due" sorts by. Written so that a query's condition matches the partial index
+    ix_ticket_sla_running_due exactly (SQLite compares the expressions): states as literals, not
+    parameters, and the either-or inside one CASE, which SQLite cannot split into two lookups on
+    ix_ticket_sla_state_due (without statistics it preferred those, then sorted every running
+    target)."""
+    either = or_(
+        target.state == literal_column(f"'{TargetState.active.value}'"),
+        and_(target.state == literal_column(f"'{TargetState.breached.value}'"), target.fulfilled_at.is_(None)),
+    )
+    one = literal_column("1")
+    return and_(target.due_at.is_not(None), case((either, one), else_=literal_column("0")) == one)
+
+
+# The running targets in deadline order: the SLA-sorted ticket list reads them front to back and
+# stops at its page, however many closed tickets' targets the table holds.
+Index(
+    "ix_ticket_sla_running_due",
+    TicketSla.due_at,
+    TicketSla.ticket_id,
+    sqlite_where=running_target(),
+    postgresql_where=running_target(),
+)
 
 
 class EscalationStep(Base):

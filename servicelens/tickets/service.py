@@ -20,7 +20,6 @@ from sqlalchemy import (
     case,
     exists,
     false,
-    func,
     literal,
     null,
     or_,
@@ -266,34 +265,38 @@ def _rank(column: Any, order: Sequence[str]) -> Any:
     return case({v: i for i, v in enumerate(order)}, value=column, else_=len(order))
 
 
-def _sla_due_blocks() -> tuple[Any, ColumnElement[bool]]:
-    """(due, has_due): each ticket's earliest due instant among its running or unmet breached
-    targets (a subquery over those targets only: bounded by the open tickets, not the table), and
-    the test that a ticket has one."""
-    from servicelens.sla.models import TicketSla
-
-    running = and_(
-        TicketSla.due_at.is_not(None),
-        or_(TicketSla.state == "active", and_(TicketSla.state == "breached", TicketSla.fulfilled_at.is_(None))),
-    )
-    due = (
-        select(TicketSla.ticket_id.label("tid"), func.min(TicketSla.due_at).label("due"))
-        .where(running)
-        .group_by(TicketSla.ticket_id)
-        .subquery()
-    )
-    has_due = exists().where(TicketSla.ticket_id == Ticket.id, running)
-    return due, has_due
-
-
 def _page_by_sla_due(
     conn: Connection | Session, where: ColumnElement[bool], descending: bool, page: int, page_size: int
 ) -> list[Row[Any]]:
     """Sort by SLA urgency without sorting the table: tickets with a due instant (earliest first)
-    then the rest by id — or exactly the reverse. Each block is paged on its own index order."""
-    due, has_due = _sla_due_blocks()
-    by_due = (due.c.due.desc(), Ticket.id.desc()) if descending else (due.c.due.asc(), Ticket.id.asc())
-    timed = select(Ticket.id, due.c.due).join(due, due.c.tid == Ticket.id).where(where).order_by(*by_due)
+    then the rest by id — or exactly the reverse. Each block is paged on its own index order: the
+    first walks the running targets by deadline (partial index ix_ticket_sla_running_due), taking
+    each ticket at its earliest one, and stops at the page."""
+    from servicelens.sla.models import TicketSla, running_target
+
+    other = aliased(TicketSla)
+    earlier = (
+        select(other.id)
+        .where(
+            other.ticket_id == TicketSla.ticket_id,
+            running_target(other),
+            or_(other.due_at < TicketSla.due_at, and_(other.due_at == TicketSla.due_at, other.id < TicketSla.id)),
+        )
+        .exists()
+    )
+    by_due = (
+        (TicketSla.due_at.desc(), TicketSla.ticket_id.desc())
+        if descending
+        else (TicketSla.due_at.asc(), TicketSla.ticket_id.asc())
+    )
+    timed = (
+        select(Ticket.id, TicketSla.due_at.label("due"))
+        .select_from(TicketSla)
+        .join(Ticket, Ticket.id == TicketSla.ticket_id)
+        .where(running_target(), ~earlier, where)
+        .order_by(*by_due)
+    )
+    has_due = exists().where(TicketSla.ticket_id == Ticket.id, running_target())
     rest = _SUMMARY.where(where, ~has_due).order_by(Ticket.id.desc() if descending else Ticket.id.asc())
 
     def timed_page(limit: int, offset: int) -> list[Row[Any]]:

@@ -15,7 +15,7 @@ from servicelens.core.db import Database
 from servicelens.sla import service
 from servicelens.sla.models import TicketSla
 from servicelens.tickets.models import TicketEvent
-from tests.conftest import Org, login
+from tests.conftest import Org, backend, login
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -394,6 +394,33 @@ def test_sla_sort_pages_through_both_blocks(admin_client: TestClient, org: Org, 
                 body = admin_client.get(f"/api/v1/tickets?sort={sort}&page_size={size}&page={page}").json()
                 got += [t["id"] for t in body["items"]]
             assert got == order, (sort, size)
+
+
+@pytest.mark.skipif(backend() != "sqlite", reason="SQLite's query plan")
+def test_sla_sort_walks_the_running_targets_by_deadline(
+    admin_client: TestClient, db: Database, org: Org, sla_setup: Any
+) -> None:
+    """The SLA-sorted page reads the running targets in deadline order from the partial index and
+    stops at the page: no sort of every running target, and no statistics needed to choose it."""
+    from sqlalchemy import event
+
+    _ticket(admin_client, org, type="repair", customer_id=org.customer_regular)
+    _ticket(admin_client, org)
+    statements: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert len(admin_client.get("/api/v1/tickets?sort=sla_due&page_size=1").json()["items"]) == 1
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    page_sql, params = next((sql, p) for sql, p in statements if "FROM ticket_sla JOIN tickets" in sql)
+    with db.engine.connect() as conn:
+        plan = [str(r[3]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {page_sql}", params)]
+    assert any("USING INDEX ix_ticket_sla_running_due" in step for step in plan), plan
+    assert not any("MULTI-INDEX OR" in step for step in plan), plan
 
 
 def test_conditions_naming_unknown_records_are_rejected(admin_client: TestClient, sla_setup: Any) -> None:
