@@ -188,7 +188,7 @@ def running_target(target: Any = TicketSla) -> ColumnElement[bool]:
         target.state == literal_column(f"'{TargetState.active.value}'"),
         and_(target.state == literal_column(f"'{TargetState.breached.value}'"), target.fulfilled_at.is_(None)),
     )
-    one = literal_column("1")
+    one: ColumnElement[int] = literal_column("1")
     return and_(target.due_at.is_not(None), case((either, one), else_=literal_column("0")) == one)
 
 
