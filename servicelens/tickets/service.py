@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -265,13 +266,11 @@ def _rank(column: Any, order: Sequence[str]) -> Any:
     return case({v: i for i, v in enumerate(order)}, value=column, else_=len(order))
 
 
-def _page_by_sla_due(
-    conn: Connection | Session, where: ColumnElement[bool], descending: bool, page: int, page_size: int
-) -> list[Row[Any]]:
-    """Sort by SLA urgency without sorting the table: tickets with a due instant (earliest first)
-    then the rest by id — or exactly the reverse. Each block is paged on its own index order: the
-    first walks the running targets by deadline (partial index ix_ticket_sla_running_due), taking
-    each ticket at its earliest one, and stops at the page."""
+@lru_cache(maxsize=1)
+def _sla_due_statements() -> tuple[Select[*tuple[Any, ...]], Select[*tuple[Any, ...]], ColumnElement[bool]]:
+    """(the timed block by deadline ascending, descending, has_due), built once: constructing them
+    cost more than running them. A ticket is taken at its earliest running target: no running
+    target of the same ticket comes before it (by deadline, then id)."""
     from servicelens.sla.models import TicketSla, running_target
 
     other = aliased(TicketSla)
@@ -284,19 +283,26 @@ def _page_by_sla_due(
         )
         .exists()
     )
-    by_due = (
-        (TicketSla.due_at.desc(), TicketSla.ticket_id.desc())
-        if descending
-        else (TicketSla.due_at.asc(), TicketSla.ticket_id.asc())
-    )
     timed = (
         select(Ticket.id, TicketSla.due_at.label("due"))
         .select_from(TicketSla)
         .join(Ticket, Ticket.id == TicketSla.ticket_id)
-        .where(running_target(), ~earlier, where)
-        .order_by(*by_due)
+        .where(running_target(), ~earlier)
     )
-    has_due = exists().where(TicketSla.ticket_id == Ticket.id, running_target())
+    ascending = timed.order_by(TicketSla.due_at.asc(), TicketSla.ticket_id.asc())
+    descending = timed.order_by(TicketSla.due_at.desc(), TicketSla.ticket_id.desc())
+    return ascending, descending, exists().where(TicketSla.ticket_id == Ticket.id, running_target())
+
+
+def _page_by_sla_due(
+    conn: Connection | Session, where: ColumnElement[bool], descending: bool, page: int, page_size: int
+) -> list[Row[Any]]:
+    """Sort by SLA urgency without sorting the table: tickets with a due instant (earliest first)
+    then the rest by id — or exactly the reverse. Each block is paged on its own index order: the
+    first walks the running targets by deadline (partial index ix_ticket_sla_running_due) and
+    stops at the page."""
+    by_due_ascending, by_due_descending, has_due = _sla_due_statements()
+    timed = (by_due_descending if descending else by_due_ascending).where(where)
     rest = _SUMMARY.where(where, ~has_due).order_by(Ticket.id.desc() if descending else Ticket.id.asc())
 
     def timed_page(limit: int, offset: int) -> list[Row[Any]]:
