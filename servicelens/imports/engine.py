@@ -36,7 +36,7 @@ T = TypeVar("T")
 # the batch touched to the WAL; 10,000 cut the writer's CPU by 15% against 5,000), small enough
 # that one batch holds SQLite's write lock for well under a second, so the app's other writers
 # barely wait, and memory stays flat.
-BATCH_SIZE = 10000
+BATCH_SIZE = 10_000
 IN_CHUNK = 10_000  # keys per lookup query (one batch)
 ATTEMPTS = 3
 
